@@ -1,0 +1,38 @@
+# The only entry points the README shows. Everything installs into ./.venv on first use.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 9042
+DATA ?= ./data
+
+.PHONY: run test lint bench docker docker-test clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/cqld --host $(HOST) --port $(PORT) --data-dir $(DATA)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+docker:
+	docker build -f docker/Dockerfile -t cqld:latest .
+
+docker-test: $(STAMP)
+	sh docker/docker-test.sh
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

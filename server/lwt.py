@@ -1,0 +1,347 @@
+"""Lightweight transactions: each replica shard's Paxos acceptor state kept durably beside its data,
+and conditional statements turned into Paxos rounds whose result is Cassandra's [applied] result set."""
+
+from __future__ import annotations
+
+import asyncio
+import marshal
+import random
+import time
+
+from paxos import Acceptor, Coordinator, LocalTransport
+from paxos.ballot import Ballot, BallotClock
+from paxos.errors import PaxosCommitTimeout, PaxosOverloaded, PaxosTimeout, PaxosUnavailable
+from paxos.messages import PaxosState, Proposal
+from server import errors
+from server import messages as msg
+from server.dispatch import Result
+from server.statements.reads import live_rows
+from server.statements.tables import now_micros
+from storage import cqltypes
+from storage.mutation import Mutation
+from storage.replica import Replica
+from storage.rows import merge_headers, merge_rows
+from storage.schema import STATIC
+
+APPLIED = cqltypes.lookup_native("boolean")
+TRUE, FALSE = APPLIED.serialize(True), APPLIED.serialize(False)
+
+
+def _ballot(raw: bytes | None) -> Ballot | None:
+    return None if raw is None else Ballot(bytes=raw)
+
+
+def _proposal(t) -> Proposal | None:
+    if t is None:
+        return None
+    ballot, key, update = t
+    return Proposal(Ballot(bytes=ballot), tuple(key), None if update is None else Mutation.from_bytes(update))
+
+
+def _plain(p: Proposal | None):
+    if p is None:
+        return None
+    return (p.ballot.bytes, tuple(p.key), None if p.update is None else p.update.to_bytes())
+
+
+class ShardPaxos:
+    """The PaxosBackend of one replica shard: state and data in the same engine."""
+
+    def __init__(self, replica: Replica) -> None:
+        self.replica = replica
+
+    def load_state(self, key) -> PaxosState:
+        raw = self.replica.load_paxos(self.replica.paxos_key(*key))
+        if raw is None:
+            return PaxosState()
+        promised, accepted, committed = raw
+        return PaxosState(_ballot(promised), _proposal(accepted), _proposal(committed))
+
+    def store_state(self, key, state: PaxosState) -> None:
+        value = marshal.dumps(
+            (None if state.promised is None else state.promised.bytes, _plain(state.accepted), _plain(state.committed))
+        )
+        self.replica.engine.put(self.replica.paxos_key(*key), value)
+
+    def read(self, key, read_request):
+        table_id, token, pk = key
+        return self.replica.read_partition(table_id, token, pk, **read_request)
+
+    def apply(self, proposal: Proposal) -> None:
+        pending: dict[bytes, bytes] = {}
+        self.replica.stage(proposal.update, pending)
+        self.replica.engine.write(list(pending.items()))
+
+
+def merge_reads(reads: list):
+    header = None
+    rows: dict[bytes, list] = {}
+    for h, rs in reads:
+        header = merge_headers(header, h)
+        for ck, row in rs:
+            rows[ck] = merge_rows(rows.get(ck), row)
+    return header, sorted(rows.items())
+
+
+class LwtService:
+    def __init__(self, node) -> None:
+        self.node = node
+        replicas = node.replicas.replicas
+        self.acceptors = {r.shard: Acceptor(ShardPaxos(r)) for r in replicas}
+        self.transport = LocalTransport(self.acceptors)
+        node_id = int.from_bytes(node.host_id.bytes[-6:], "big")
+        self.clock = BallotClock(now_micros, node_id)
+        self._observe_disk()
+        loop = asyncio.get_event_loop()
+        self.coordinator = Coordinator(
+            self.clock,
+            self.transport,
+            random.Random(),
+            asyncio.sleep,
+            loop.time,
+            max_waiters=node.config.paxos_queue_limit,
+        )
+
+    def _observe_disk(self) -> None:
+        # Ballots must stay above every ballot a replica promised, also after the clock went back.
+        for _k, v in self.node.engine.scan(b"p", b"q"):
+            promised = marshal.loads(v)[0]
+            if promised is not None:
+                self.clock.observe(Ballot(bytes=promised))
+
+    def set_alive(self, shard: int, alive: bool) -> None:
+        (self.transport.start if alive else self.transport.stop)(shard)
+
+    async def cas(self, stmt, values: list, params) -> Result:
+        node = self.node
+        table = stmt.table
+        if params.serial_consistency not in (8, 9):
+            raise errors.InvalidRequest("Invalid consistency for conditional update. Must be one of SERIAL or LOCAL_SERIAL")
+        keys = stmt.keys(values)
+        token, pk = keys[0]
+        cks = stmt.clusterings(values)
+        ck, ck_values = cks[0]
+        rf = node.rf(table.keyspace)
+        placement = node.replicas.placement(token, rf)
+        quorum = len(placement) // 2 + 1
+        commit_acks = node.consistency_count(table.keyspace, params.consistency, for_write=True, token=token, check=False)
+        static_target = stmt.static_only or not table.clustering
+        if table.clustering and not stmt.static_only:
+            read_request = {"start": ck, "end": ck + b"\x00"}
+        else:
+            read_request = {"limit": 1}
+        from storage.token import split_partition_key
+
+        pk_values = split_partition_key(pk, len(table.partition_key))
+        ts_holder: list[int] = []
+
+        def current_row(header, rows, now_s):
+            live = live_rows(table, pk_values, header, rows, now_s, include_static_only=True)
+            row = next((r for r in live if r.ck == ck and not r.static_only), None)
+            static_row = next((r for r in live if r.static_only), None) if row is None else row
+            return live, row, static_row
+
+        def decide(merged, timestamp: int):
+            header, rows = merged
+            now_s = int(time.time())
+            _live, row, static_row = current_row(header, rows, now_s)
+            if stmt.if_not_exists:
+                if table.clustering and stmt.static_only:
+                    exists = static_row is not None and any(c.name in static_row.values for c in table.statics)
+                else:
+                    exists = row is not None
+                ok = not exists
+            elif stmt.if_exists:
+                if stmt.static_only and table.clustering:
+                    ok = static_row is not None and any(c.name in static_row.values for c in table.statics)
+                else:
+                    ok = row is not None
+            else:
+                values_now = (row or static_row).values if (row or static_row) else {}
+                ok = all(c.applies_to(values_now, values) for c in stmt.conditions)
+            if not ok:
+                return None, False
+            base = (row or static_row).values if (row or static_row) else {}
+            _ts, ttl = stmt.write_params(values, None)
+            muts = stmt.mutations(values, timestamp, ttl, current=lambda *_a: base)
+            ts_holder.append(timestamp)
+            if not muts:
+                return None, True
+            m = muts[0]
+            for other in muts[1:]:
+                m.rows.extend(other.rows)
+            return m, True
+
+        try:
+            result = await node.lwt.coordinator.cas(
+                (table.id_bytes, token, pk),
+                [r.shard for r in placement],
+                read_request,
+                decide,
+                merge_reads,
+                quorum=quorum,
+                commit_acks=max(commit_acks, 0),
+                timeout=node.config.cas_contention_timeout_ms / 1000,
+            )
+        except PaxosUnavailable as e:
+            raise errors.Unavailable("Cannot achieve consistency level SERIAL", params.serial_consistency, e.required, e.alive) from None
+        except PaxosOverloaded as e:
+            raise errors.Overloaded(str(e)) from None
+        except PaxosCommitTimeout as e:
+            raise errors.WriteTimeout(str(e), params.consistency, e.received, e.required, "SIMPLE") from None
+        except PaxosTimeout as e:
+            raise errors.WriteTimeout(str(e), params.serial_consistency, e.received, e.required, "CAS") from None
+        return self.result(stmt, result.applied, result.read, current_row, static_target)
+
+    def result(self, stmt, applied: bool, merged, current_row, static_target) -> Result:
+        table = stmt.table
+        ks, name = table.keyspace, table.name
+        specs = [msg.ColumnSpec(ks, name, "[applied]", APPLIED.option())]
+        if applied:
+            return Result(msg.rows_body(specs, [[TRUE]]))
+        header, rows = merged
+        _live, row, static_row = current_row(header, rows, int(time.time()))
+        if stmt.if_exists or stmt.if_not_exists:
+            cols = table.star
+        else:
+            seen: list = []
+            for c in stmt.conditions:
+                if c.column.kind != STATIC and c.column not in seen:
+                    seen.append(c.column)
+            for c in stmt.conditions:
+                if c.column.kind == STATIC and c.column not in seen:
+                    seen.append(c.column)
+            cols = seen
+        target = row if row is not None else static_row
+        if target is None or (row is None and not any(c.kind == STATIC for c in cols)):
+            return Result(msg.rows_body(specs, [[FALSE]]))
+        specs += [msg.ColumnSpec(ks, name, c.name, c.type.option()) for c in cols]
+        return Result(msg.rows_body(specs, [[FALSE] + [target.values.get(c.name) for c in cols]]))
+
+    async def read_barrier(self, table, token: int, pk: bytes, params) -> None:
+        node = self.node
+        rf = node.rf(table.keyspace)
+        placement = node.replicas.placement(token, rf)
+        try:
+            await self.coordinator.read_serial(
+                (table.id_bytes, token, pk),
+                [r.shard for r in placement],
+                {"limit": 1},
+                merge_reads,
+                quorum=len(placement) // 2 + 1,
+                timeout=node.config.read_request_timeout_ms / 1000,
+            )
+        except PaxosUnavailable as e:
+            raise errors.Unavailable("Cannot achieve consistency level SERIAL", params.consistency, e.required, e.alive) from None
+        except PaxosTimeout as e:
+            raise errors.ReadTimeout(str(e), params.consistency, e.received, e.required, False) from None
+
+    async def cas_batch(self, batch, value_lists: list[list], params) -> Result:
+        """A conditional batch: one partition of one table, one read for every condition, every update
+        committed together at the ballot's timestamp, or nothing."""
+        node = self.node
+        stmts = batch.statements
+        if params.serial_consistency not in (8, 9):
+            raise errors.InvalidRequest("Invalid consistency for conditional update. Must be one of SERIAL or LOCAL_SERIAL")
+        table = stmts[0].table
+        keys = set()
+        for s, values in zip(stmts, value_lists, strict=True):
+            if s.table is not table:
+                raise errors.InvalidRequest("Batch with conditions cannot span multiple tables")
+            for r in s.restrictions.values():
+                if r.in_ is not None or r.in_marker is not None:
+                    raise errors.InvalidRequest("IN on the clustering key columns is not supported with conditional updates")
+            keys.update(s.keys(values))
+        if len(keys) != 1:
+            raise errors.InvalidRequest("Batch with conditions cannot span multiple partitions")
+        token, pk = keys.pop()
+        rf = node.rf(table.keyspace)
+        placement = node.replicas.placement(token, rf)
+        commit_acks = node.consistency_count(table.keyspace, params.consistency, for_write=True, check=False)
+        from storage.token import split_partition_key
+
+        pk_values = split_partition_key(pk, len(table.partition_key))
+        targets = []
+        for s, values in zip(stmts, value_lists, strict=True):
+            cks = s.clusterings(values)
+            targets.append(cks[0][0] if cks else b"")
+        seen_kinds: dict[bytes, set] = {}
+        for s, ck in zip(stmts, targets, strict=True):
+            kinds = seen_kinds.setdefault(ck, set())
+            kinds.add("exists" if s.if_exists else "not_exists" if s.if_not_exists else "cond" if s.conditions else "none")
+            if "exists" in kinds and "not_exists" in kinds:
+                raise errors.InvalidRequest("Cannot mix IF EXISTS and IF NOT EXISTS conditions for the same row")
+            if "cond" in kinds and ("exists" in kinds or "not_exists" in kinds):
+                raise errors.InvalidRequest("Cannot mix IF conditions and IF " + ("NOT " if "not_exists" in kinds else "") + "EXISTS for the same row")
+
+        def rows_by_ck(header, rows, now_s):
+            live = live_rows(table, pk_values, header, rows, now_s, include_static_only=True)
+            return {r.ck: r for r in live if not r.static_only}, next((r for r in live if r.static_only), None), live
+
+        def decide(merged, timestamp: int):
+            header, rows = merged
+            by_ck, static_row, live = rows_by_ck(header, rows, int(time.time()))
+            statics = live[0].values if live else {}
+            for s, values, ck in zip(stmts, value_lists, targets, strict=True):
+                row = by_ck.get(ck) if table.clustering and not s.static_only else (live[0] if live else None)
+                if s.if_not_exists and row is not None:
+                    return None, False
+                if s.if_exists and row is None:
+                    return None, False
+                if s.conditions:
+                    vals = row.values if row is not None else statics
+                    if not all(c.applies_to(vals, values) for c in s.conditions):
+                        return None, False
+            m = Mutation(table.id_bytes, pk, token)
+            for s, values, ck in zip(stmts, value_lists, targets, strict=True):
+                row = by_ck.get(ck)
+                base = row.values if row is not None else statics
+                _ts, ttl = s.write_params(values, None)
+                for mu in s.mutations(values, timestamp, ttl, current=lambda *_a, _b=base: _b):
+                    m.rows.extend(mu.rows)
+                    m.range_tombstones.extend(mu.range_tombstones)
+                    if mu.static is not None:
+                        m.static = merge_rows(m.static, mu.static)
+                    if mu.partition_deleted is not None:
+                        m.partition_deleted = max(m.partition_deleted or 0, mu.partition_deleted)
+            return m, True
+
+        try:
+            result = await self.coordinator.cas(
+                (table.id_bytes, token, pk),
+                [r.shard for r in placement],
+                {},
+                decide,
+                merge_reads,
+                quorum=len(placement) // 2 + 1,
+                commit_acks=commit_acks,
+                timeout=node.config.cas_contention_timeout_ms / 1000,
+            )
+        except PaxosUnavailable as e:
+            raise errors.Unavailable("Cannot achieve consistency level SERIAL", params.serial_consistency, e.required, e.alive) from None
+        except PaxosCommitTimeout as e:
+            raise errors.WriteTimeout(str(e), params.consistency, e.received, e.required, "SIMPLE") from None
+        except PaxosTimeout as e:
+            raise errors.WriteTimeout(str(e), params.serial_consistency, e.received, e.required, "CAS") from None
+        ks, name = table.keyspace, table.name
+        specs = [msg.ColumnSpec(ks, name, "[applied]", APPLIED.option())]
+        if result.applied:
+            return Result(msg.rows_body(specs, [[TRUE]]))
+        header, rows = result.read
+        by_ck, static_row, live = rows_by_ck(header, rows, int(time.time()))
+        if any(s.if_exists or s.if_not_exists for s in stmts):
+            cols = list(table.star)
+        else:
+            cols = list(table.partition_key + table.clustering)
+            for s in stmts:
+                for c in s.conditions:
+                    if c.column not in cols:
+                        cols.append(c.column)
+        conditional_cks = sorted({ck for s, ck in zip(stmts, targets, strict=True) if s.is_conditional})
+        out_rows = [by_ck[ck] for ck in conditional_cks if ck in by_ck]
+        if not out_rows and static_row is not None and any(s.is_conditional and s.static_only for s in stmts):
+            out_rows = [static_row]
+        if not out_rows:
+            return Result(msg.rows_body(specs, [[FALSE]]))
+        specs += [msg.ColumnSpec(ks, name, c.name, c.type.option()) for c in cols]
+        return Result(msg.rows_body(specs, [[FALSE] + [r.values.get(c.name) for c in cols] for r in out_rows]))

@@ -1,0 +1,216 @@
+"""One cqld process: storage engine, schema, replica shards, Paxos, the listening socket; start-up
+(recovery) and graceful shutdown (SIGTERM: stop accepting, flush, close, exit 0)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import socket
+import time
+import uuid
+
+from server import messages as msg
+from server.connection import Connection
+from server.dispatch import Dispatcher, Result
+from server.errors import InvalidRequest, Unavailable
+from server.executor import Executor
+from server.system_tables import RELEASE_VERSION, SystemTables
+from storage.engine import Engine
+from storage.replicas import NotEnoughReplicas, ReplicaSet
+from storage.schema import Schema
+
+log = logging.getLogger("cqld")
+
+VERSION = "0.1.0"
+HOST_ID_KEY = b"h"
+PAGING_KEY = b"k"
+
+CL_NAMES = msg.CONSISTENCY_NAMES
+
+
+class Node:
+    def __init__(self, config) -> None:
+        self.config = config
+        self.port = config.port
+        self.connections: set[Connection] = set()
+        self.server: asyncio.AbstractServer | None = None
+
+    # ------------------------------------------------------------ start-up
+
+    def open(self) -> None:
+        cfg = self.config
+        t0 = time.monotonic()
+        os.makedirs(cfg.data_dir, exist_ok=True)
+        self.engine = Engine(os.path.join(cfg.data_dir, "db"), sync=cfg.commitlog_sync == "batch")
+        self.schema = Schema.load(self.engine)
+        raw = self.engine.get(HOST_ID_KEY)
+        if raw is None:
+            raw = uuid.uuid4().bytes
+            self.engine.put(HOST_ID_KEY, raw)
+        self.host_id = uuid.UUID(bytes=raw)
+        key = self.engine.get(PAGING_KEY)
+        if key is None:
+            key = secrets.token_bytes(32)
+            self.engine.put(PAGING_KEY, key)
+        self.paging_key = key
+        self.replicas = ReplicaSet(self.engine, cfg.replicas)
+        self.system_tables = SystemTables(self)
+        self.dispatch = Dispatcher(self)
+        self.executor = Executor(self)
+        from server.lwt import LwtService
+
+        self.lwt = LwtService(self)
+        tables = sum(len(k.tables) for k in self.schema.keyspaces.values())
+        log.info(
+            "recovery done in %.3f s: %d keyspaces, %d tables",
+            time.monotonic() - t0,
+            len(self.schema.keyspaces),
+            tables,
+        )
+
+    async def serve_forever(self) -> int:
+        cfg = self.config
+        log.info("cqld %s (Cassandra %s compatible, native protocol v4)", VERSION, RELEASE_VERSION)
+        log.info("data dir %s, %d replica shards, commitlog_sync %s", os.path.abspath(cfg.data_dir), cfg.replicas, cfg.commitlog_sync)
+        self.open()
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(lambda: Connection(self), cfg.host, cfg.port, reuse_address=True, backlog=1024)
+        sock = self.server.sockets[0]
+        self.port = sock.getsockname()[1]
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        log.info("listening for CQL clients on %s:%d", cfg.host, self.port)
+        print(f"cqld listening on {cfg.host}:{self.port}", flush=True)
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("shutting down")
+        self.server.close()
+        for c in list(self.connections):
+            c.transport.close()
+        await asyncio.sleep(0)
+        self.engine.close()
+        log.info("shutdown complete")
+        return 0
+
+    def advertised_address(self) -> str:
+        import ipaddress
+
+        host = self.config.host
+        try:
+            addr = ipaddress.ip_address(host)
+        except ValueError:
+            return ipaddress.ip_address("127.0.0.1")
+        if addr.is_unspecified:
+            return ipaddress.ip_address("127.0.0.1")
+        return addr
+
+    # ------------------------------------------------------------ schema
+
+    def schema_changed(self) -> None:
+        self.schema.bump()
+        self.schema.save(self.engine)
+        self.executor.invalidate()
+
+    def broadcast_schema_event(self, body: bytes) -> None:
+        for c in list(self.connections):
+            if "SCHEMA_CHANGE" in c.session.events:
+                c.push_event(body)
+
+    def describe(self, session, tree) -> Result:
+        from server.describe import describe
+        from storage import cqltypes
+
+        keyspaces = []
+        for name, rep, durable, tables, types in self.system_tables.all_keyspaces():
+            keyspaces.append(_KsView(name, rep, durable, tables, types, name in self.system_tables.keyspaces))
+        columns, rows = describe(tree, keyspaces, session.keyspace, self.config.cluster_name)
+        types = [cqltypes.parse_type_string(t) for _, t in columns]
+        specs = [msg.ColumnSpec("system", "describe", n, t.option()) for (n, _), t in zip(columns, types, strict=True)]
+        enc = [[None if v is None else t.serialize(v) for v, t in zip(r, types, strict=True)] for r in rows]
+        return Result(msg.rows_body(specs, enc))
+
+    # ------------------------------------------------------------ replication
+
+    def rf(self, keyspace: str) -> int:
+        ks = self.schema.keyspaces.get(keyspace)
+        rf = ks.replication_factor() if ks is not None else 1
+        return max(1, min(rf, self.config.replicas))
+
+    def consistency_count(self, keyspace: str, cl: int, for_write: bool = False, token=None, check: bool = True) -> int:
+        rf = self.rf(keyspace)
+        name = CL_NAMES.get(cl)
+        if name is None:
+            raise InvalidRequest(f"Unknown consistency level {cl}")
+        if name in ("ONE", "LOCAL_ONE", "ANY"):
+            n = 1
+        elif name == "TWO":
+            n = 2
+        elif name == "THREE":
+            n = 3
+        elif name == "ALL":
+            n = rf
+        else:
+            n = rf // 2 + 1
+        if check and n > rf:
+            raise Unavailable(f"Cannot achieve consistency level {name}", cl, n, rf)
+        return n
+
+    def read_partition(self, table, token, pk, required, rf, **slice_):
+        return self.replicas.read_partition(table.id_bytes, token, pk, rf, required, **slice_)
+
+    def read_current(self, table, token: int, pk: bytes, ck: bytes, rf: int) -> dict:
+        """The current values of one row (and its partition's statics), merged from live replicas."""
+        from server.statements.reads import live_rows
+        from storage.token import split_partition_key
+
+        try:
+            if ck:
+                header, rows = self.replicas.read_partition(table.id_bytes, token, pk, rf, 1, start=ck, end=ck + b"\x00")
+            else:
+                header, rows = self.replicas.read_partition(table.id_bytes, token, pk, rf, 1, limit=1)
+        except NotEnoughReplicas:
+            return {}
+        live = live_rows(table, split_partition_key(pk, len(table.partition_key)), header, rows, int(time.time()))
+        for r in live:
+            if r.ck == ck or r.static_only or not ck:
+                return r.values
+        return {}
+
+    def bind_values(self, stmt, params) -> list:
+        values = params.values
+        specs = getattr(stmt, "bind_specs", [])
+        if params.names is not None:
+            by_name = dict(zip(params.names, values, strict=True))
+            out = []
+            for s in specs:
+                if s.name not in by_name:
+                    raise InvalidRequest(f"No value for bind variable {s.name}")
+                out.append(by_name[s.name])
+            return out
+        if len(values) != len(specs):
+            raise InvalidRequest(f"There were {len(specs)} markers(?) in CQL but {len(values)} bound variables")
+        return values
+
+    async def serial_read_barrier(self, stmt, values, params) -> None:
+        """SELECT at SERIAL: one Paxos round per partition so no in-progress proposal is missed."""
+        parts = stmt.partitions(values)
+        if parts is None or len(parts) != 1:
+            raise InvalidRequest("SERIAL/LOCAL_SERIAL consistency may only be requested for one partition at a time")
+        await self.lwt.read_barrier(stmt.table, parts[0][0], parts[0][1], params)
+
+
+class _KsView:
+    def __init__(self, name, replication, durable, tables, types, is_system) -> None:
+        self.name = name
+        self.replication = replication
+        self.durable_writes = durable
+        self.tables = tables
+        self.types = types
+        self.is_system = is_system

@@ -1,0 +1,314 @@
+"""What a SELECT returns: the columns, functions and aggregates of its selector list, applied to live rows."""
+
+from __future__ import annotations
+
+import json
+import struct
+import uuid
+from decimal import Decimal
+
+from cql_grammar import ast
+from server import messages as msg
+from server.errors import InvalidRequest
+from server.statements.tables import column_of
+from storage import cqltypes
+from storage import token as tokens
+
+_BIGINT = struct.Struct(">q")
+_INT = struct.Struct(">i")
+
+AGGREGATES = ("count", "min", "max", "sum", "avg")
+
+
+class Selector:
+    """One output column: name, type, and how to compute it from a row (or fold rows, for aggregates)."""
+
+    aggregate = False
+
+    def __init__(self, name: str, type_, fn) -> None:
+        self.name = name
+        self.type = type_
+        self.fn = fn
+
+    def value(self, row) -> bytes | None:
+        return self.fn(row)
+
+
+class Aggregate(Selector):
+    aggregate = True
+
+    def __init__(self, name: str, type_, kind: str, arg: Selector | None) -> None:
+        super().__init__(name, type_, None)
+        self.kind = kind
+        self.arg = arg
+
+    def fold(self, rows: list) -> bytes | None:
+        if self.kind == "count":
+            if self.arg is None:
+                return _BIGINT.pack(len(rows))
+            return _BIGINT.pack(sum(1 for r in rows if self.arg.value(r) is not None))
+        t = self.arg.type
+        vals = [t.deserialize(v) for v in (self.arg.value(r) for r in rows) if v is not None]
+        if self.kind in ("min", "max"):
+            if not vals:
+                return None
+            import functools
+
+            key = functools.cmp_to_key(t.compare)
+            return t.serialize(min(vals, key=key) if self.kind == "min" else max(vals, key=key))
+        total = sum(vals) if vals else 0
+        if self.kind == "sum":
+            return t.serialize(_wrap(t, total))
+        if not vals:
+            return t.serialize(_wrap(t, 0))
+        if t.cql_name() in ("float", "double"):
+            return t.serialize(total / len(vals))
+        if t.cql_name() == "decimal":
+            return t.serialize(Decimal(total) / len(vals))
+        return t.serialize(_wrap(t, int(total / len(vals))))
+
+
+def _wrap(t, n):
+    bits = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64, "counter": 64}.get(t.cql_name())
+    if bits is None or not isinstance(n, int):
+        return n
+    n &= (1 << bits) - 1
+    return n - (1 << bits) if n >> (bits - 1) else n
+
+
+class Selection:
+    def __init__(self, table, selectors: list[Selector], json_: bool = False, group_by: list | None = None) -> None:
+        self.table = table
+        self.selectors = selectors
+        self.is_aggregate = any(s.aggregate for s in selectors)
+        self.json = json_
+        self.group_by = group_by or []
+        if self.is_aggregate and not all(s.aggregate for s in selectors) and not self.group_by:
+            # Cassandra allows plain columns beside aggregates: they take the first row's value.
+            pass
+        if json_:
+            self.specs = [msg.ColumnSpec(table.keyspace, table.name, "[json]", cqltypes.lookup_native("text").option())]
+        else:
+            self.specs = [msg.ColumnSpec(table.keyspace, table.name, s.name, s.type.option()) for s in selectors]
+
+    @classmethod
+    def prepare(cls, table, stmt: ast.Select, ctx) -> Selection:
+        if stmt.selectors is None:
+            sels = [column_selector(c) for c in table.star]
+        else:
+            sels = [build(table, s.expr, s.alias) for s in stmt.selectors]
+        group = []
+        for i, name in enumerate(stmt.group_by):
+            col = column_of(table, name)
+            keys = table.partition_key + table.clustering
+            if i >= len(keys) or keys[i].name != col.name:
+                raise InvalidRequest("Group by currently only support groups of columns following their declared order in the PRIMARY KEY")
+            group.append(col.name)
+        if stmt.distinct:
+            for s in sels:
+                if s.aggregate:
+                    continue
+                col = table.columns.get(s.name)
+                if col is None or col.kind not in ("partition_key", "static"):
+                    raise InvalidRequest(
+                        f"SELECT DISTINCT queries must only request partition key columns and/or static columns (not {s.name})"
+                    )
+        self = cls(table, sels, stmt.json, group)
+        self.distinct = stmt.distinct
+        return self
+
+    # rows_out collects per-row results; aggregates collect LiveRows and fold at the end.
+    def add(self, row, rows_out: list) -> None:
+        if self.is_aggregate:
+            rows_out.append(row)
+            return
+        if getattr(self, "distinct", False):
+            key = tuple(row.values.get(c.name) for c in self.table.partition_key)
+            if rows_out and getattr(self, "_last_key", None) == key:
+                return
+            self._last_key = key
+        rows_out.append([s.value(row) for s in self.selectors])
+
+    def count(self, rows_out: list) -> int:
+        return len(rows_out)
+
+    def finish(self, rows_out: list) -> list[list]:
+        if self.is_aggregate:
+            groups: list[list] = []
+            if self.group_by:
+                last = object()
+                for r in rows_out:
+                    key = tuple(r.values.get(n) for n in self.group_by)
+                    if key != last:
+                        groups.append([])
+                        last = key
+                    groups[-1].append(r)
+            else:
+                groups = [rows_out]
+            out = []
+            for g in groups:
+                out.append([s.fold(g) if s.aggregate else (s.value(g[0]) if g else None) for s in self.selectors])
+            rows = out
+        else:
+            rows = rows_out
+        if self.json:
+            return [[self._json(r)] for r in rows]
+        return rows
+
+    def _json(self, row: list) -> bytes:
+        obj = {}
+        for s, v in zip(self.selectors, row, strict=True):
+            key = s.name if s.name == s.name.lower() else f'"{s.name}"'
+            obj[key] = None if v is None else cqltypes.value_to_json(s.type.deserialize(v), s.type)
+        return json.dumps(obj, separators=(", ", ": ")).encode()
+
+
+def column_selector(col) -> Selector:
+    name = col.name
+    return Selector(name, col.type, lambda row, _n=name: row.values.get(_n))
+
+
+def build(table, expr, alias: str | None) -> Selector:
+    s = _build(table, expr)
+    if alias:
+        s.name = alias
+    return s
+
+
+def _build(table, expr) -> Selector:
+    if isinstance(expr, ast.ColumnRef):
+        return column_selector(column_of(table, expr.name))
+    if isinstance(expr, ast.FunctionCall):
+        return _function(table, expr)
+    if isinstance(expr, ast.Cast):
+        inner = _build(table, expr.expr)
+        target = cqltypes.type_from_ref(expr.type, lambda ks, n: None, table.keyspace)
+        src = inner.type
+
+        def cast(row, _i=inner, _t=target, _s=src):
+            raw = _i.value(row)
+            if raw is None:
+                return None
+            v = _s.deserialize(raw)
+            name = _t.cql_name()
+            if name in ("text", "ascii", "varchar"):
+                return _t.serialize(_cast_text(v, _s))
+            if name in ("float", "double"):
+                return _t.serialize(float(v))
+            if name == "decimal":
+                return _t.serialize(Decimal(str(v)))
+            return _t.serialize(int(v))
+
+        return Selector(f"cast({inner.name} as {target.cql_name()})", target, cast)
+    if isinstance(expr, ast.FieldRef):
+        inner = _build(table, expr.expr)
+        t = inner.type
+        if not isinstance(t, cqltypes.UserType) or expr.field not in t.field_names:
+            raise InvalidRequest(f"Invalid field selection: {inner.name} of type {t.cql_name()} is not a user type")
+        i = t.field_names.index(expr.field)
+        ft = t.field_types[i]
+
+        def field(row, _i=inner, _t=t, _ft=ft, _k=i):
+            raw = _i.value(row)
+            if raw is None:
+                return None
+            vals = _t.deserialize(raw)
+            v = vals[_k] if _k < len(vals) else None
+            return None if v is None else _ft.serialize(v)
+
+        return Selector(f"{inner.name}.{expr.field}", ft, field)
+    raise InvalidRequest(f"Unsupported selector {expr!r}")
+
+
+def _cast_text(v, t) -> str:
+    if isinstance(v, uuid.UUID):
+        return str(v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, bytes):
+        return "0x" + v.hex()
+    return cqltypes.value_to_cql_literal(v, t).strip("'") if not isinstance(v, (int, float, str, Decimal)) else str(v)
+
+
+def _function(table, call: ast.FunctionCall) -> Selector:
+    name = call.name.lower()
+    args = call.args
+    if name in ("writetime", "ttl"):
+        if len(args) != 1 or not isinstance(args[0], ast.ColumnRef):
+            raise InvalidRequest(f"{name} requires exactly one column argument")
+        col = column_of(table, args[0].name)
+        if col.kind in ("partition_key", "clustering"):
+            raise InvalidRequest(f"Cannot use selection function {name} on PRIMARY KEY part {col.name}")
+        if col.type.is_collection and col.type.is_multicell:
+            raise InvalidRequest(f"Cannot use selection function {name} on non-frozen collection {col.name}")
+        if name == "writetime":
+            return Selector(
+                f"writetime({col.name})",
+                cqltypes.lookup_native("bigint"),
+                lambda row, _n=col.name: _BIGINT.pack(row.cells[_n][0]) if _n in row.cells else None,
+            )
+
+        def ttl(row, _n=col.name):
+            cell = row.cells.get(_n)
+            if cell is None or not cell[3]:
+                return None
+            import time
+
+            return _INT.pack(max(0, cell[3] - int(time.time())))
+
+        return Selector(f"ttl({col.name})", cqltypes.lookup_native("int"), ttl)
+    if name == "count":
+        if len(args) == 1 and (isinstance(args[0], ast.Star) or isinstance(args[0], ast.Literal)):
+            return Aggregate("count", cqltypes.lookup_native("bigint"), "count", None)
+        arg = _build(table, args[0])
+        return Aggregate(f"system.count({arg.name})", cqltypes.lookup_native("bigint"), "count", arg)
+    if name in ("min", "max", "sum", "avg"):
+        if len(args) != 1:
+            raise InvalidRequest(f"Invalid number of arguments in call to function system.{name}: 1 required but {len(args)} provided")
+        arg = _build(table, args[0])
+        if name in ("sum", "avg") and arg.type.cql_name() not in (
+            "tinyint", "smallint", "int", "bigint", "varint", "float", "double", "decimal", "counter"
+        ):
+            raise InvalidRequest(f"Invalid call to function {name}, none of its type signatures match")
+        return Aggregate(f"system.{name}({arg.name})", arg.type, name, arg)
+    if name == "token":
+        cols = [column_of(table, a.name) for a in args if isinstance(a, ast.ColumnRef)]
+        if [c.name for c in cols] != [c.name for c in table.partition_key]:
+            raise InvalidRequest("Invalid arguments for token(): the partition key columns are required")
+
+        def token(row, _cols=[c.name for c in cols]):
+            parts = [row.values.get(n) for n in _cols]
+            return _BIGINT.pack(tokens.murmur3_token(tokens.partition_key_bytes(parts)))
+
+        return Selector(f"system.token({', '.join(c.name for c in cols)})", cqltypes.lookup_native("bigint"), token)
+    if name in ("totimestamp", "dateof", "tounixtimestamp", "unixtimestampof", "todate"):
+        arg = _build(table, args[0])
+        out_t = cqltypes.lookup_native({"tounixtimestamp": "bigint", "unixtimestampof": "bigint", "todate": "date"}.get(name, "timestamp"))
+
+        def conv(row, _a=arg, _out=out_t, _n=name):
+            raw = _a.value(row)
+            if raw is None:
+                return None
+            v = _a.type.deserialize(raw)
+            ms = (v.time - 0x01B21DD213814000) // 10000 if isinstance(v, uuid.UUID) else int(v)
+            if _n == "todate":
+                return _out.serialize(ms // 86400000)
+            return _out.serialize(ms)
+
+        return Selector(f"system.{name}({arg.name})", out_t, conv)
+    if name.endswith("asblob") and len(args) == 1:
+        arg = _build(table, args[0])
+        return Selector(f"system.{name}({arg.name})", cqltypes.lookup_native("blob"), arg.fn)
+    if name.startswith("blobas") and len(args) == 1:
+        arg = _build(table, args[0])
+        return Selector(f"system.{name}({arg.name})", cqltypes.lookup_native(name[len("blobas") :]), arg.fn)
+    if name == "tojson" and len(args) == 1:
+        arg = _build(table, args[0])
+
+        def tojson(row, _a=arg):
+            raw = _a.value(row)
+            v = None if raw is None else cqltypes.value_to_json(_a.type.deserialize(raw), _a.type)
+            return json.dumps(v).encode()
+
+        return Selector(f"system.tojson({arg.name})", cqltypes.lookup_native("text"), tojson)
+    raise InvalidRequest(f"Unknown function '{call.name}'")

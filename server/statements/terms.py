@@ -1,0 +1,144 @@
+"""Terms compiled against their receiver: a constant, a bind marker, or a function, each turned into a
+getter `values -> bytes | None | UNSET` once at prepare time so that execution never looks at the AST."""
+
+from __future__ import annotations
+
+import struct
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cql_grammar import ast
+from server.errors import InvalidRequest
+from server.literals import LiteralError, literal_to_value
+from server.wire import UNSET
+from storage import cqltypes
+from storage.cqltypes import MarshalError
+
+Getter = Callable[[list], Any]
+
+
+@dataclass(slots=True)
+class BindSpec:
+    keyspace: str
+    table: str
+    name: str
+    type: Any
+
+
+class BindContext:
+    """Collects the receiver of every bind marker while a statement is prepared."""
+
+    def __init__(self, keyspace: str, table: str) -> None:
+        self.keyspace = keyspace
+        self.table = table
+        self.specs: dict[int, BindSpec] = {}
+
+    def receive(self, marker: ast.BindMarker, name: str, type_) -> None:
+        self.specs[marker.index] = BindSpec(self.keyspace, self.table, marker.name or name, type_)
+
+    def spec_list(self) -> list[BindSpec]:
+        if not self.specs:
+            return []
+        n = max(self.specs) + 1
+        missing = [i for i in range(n) if i not in self.specs]
+        if missing:
+            raise InvalidRequest("Bind markers are not supported in this position")
+        return [self.specs[i] for i in range(n)]
+
+
+def _timeuuid_now() -> uuid.UUID:
+    return uuid.uuid1()
+
+
+_MS = struct.Struct(">q")
+
+
+def _timeuuid_ms(u: uuid.UUID) -> int:
+    return (u.time - 0x01B21DD213814000) // 10000
+
+
+def compile_term(term, type_, name: str, ctx: BindContext) -> Getter:
+    """Compile a term whose receiver is a column (or element) `name` of type `type_`."""
+    if isinstance(term, ast.BindMarker):
+        ctx.receive(term, name, type_)
+        idx = term.index
+
+        def get_marker(values: list, _i=idx, _t=type_, _n=name):
+            try:
+                v = values[_i]
+            except IndexError:
+                raise InvalidRequest(f"There were {len(values)} markers(?) in CQL but {_i + 1} bound variables") from None
+            if v is None or v is UNSET:
+                return v
+            try:
+                _t.validate(v)
+            except MarshalError as e:
+                raise InvalidRequest(f"Exception while binding column {_n}: {e}") from None
+            return v
+
+        return get_marker
+    if isinstance(term, ast.FunctionCall):
+        return compile_function(term, type_, name, ctx)
+    if isinstance(term, ast.Literal) and term.kind == "null":
+        return lambda values: None
+    try:
+        value = literal_to_value(term, type_, name)
+    except LiteralError as e:
+        raise InvalidRequest(str(e)) from None
+    data = None if value is None else type_.serialize(value)
+    return lambda values, _d=data: _d
+
+
+def compile_function(call: ast.FunctionCall, type_, name: str, ctx: BindContext) -> Getter:
+    fname = call.name.lower()
+    tname = type_.cql_name()
+    if fname in ("now", "currenttimeuuid"):
+        _check_return(fname, "timeuuid", tname, name, ("timeuuid", "uuid"))
+        return lambda values: _timeuuid_now().bytes
+    if fname == "uuid":
+        _check_return(fname, "uuid", tname, name, ("uuid",))
+        return lambda values: uuid.uuid4().bytes
+    if fname == "currenttimestamp":
+        _check_return(fname, "timestamp", tname, name, ("timestamp",))
+        return lambda values: _MS.pack(int(time.time() * 1000))
+    if fname == "currentdate":
+        _check_return(fname, "date", tname, name, ("date",))
+        return lambda values: struct.pack(">I", (int(time.time()) // 86400 + (1 << 31)) & 0xFFFFFFFF)
+    if fname == "currenttime":
+        _check_return(fname, "time", tname, name, ("time",))
+        return lambda values: _MS.pack(int(time.time() * 1e9) % (86400 * 10**9))
+    if fname in ("totimestamp", "dateof") and len(call.args) == 1:
+        inner = compile_term(call.args[0], cqltypes.lookup_native("timeuuid"), name, ctx)
+        _check_return(fname, "timestamp", tname, name, ("timestamp",))
+        return lambda values: _MS.pack(_timeuuid_ms(uuid.UUID(bytes=inner(values))))
+    if fname in ("tounixtimestamp", "unixtimestampof") and len(call.args) == 1:
+        inner = compile_term(call.args[0], cqltypes.lookup_native("timeuuid"), name, ctx)
+        _check_return(fname, "bigint", tname, name, ("bigint",))
+        return lambda values: _MS.pack(_timeuuid_ms(uuid.UUID(bytes=inner(values))))
+    if fname.startswith("blobas") and len(call.args) == 1:
+        inner = compile_term(call.args[0], cqltypes.lookup_native("blob"), name, ctx)
+        return inner
+    if fname.endswith("asblob") and len(call.args) == 1:
+        source = cqltypes.lookup_native(fname[: -len("asblob")])
+        return compile_term(call.args[0], source, name, ctx)
+    raise InvalidRequest(f"Unknown function {call.name} called")
+
+
+def _check_return(fname: str, returns: str, receiver: str, name: str, ok: tuple[str, ...]) -> None:
+    if receiver not in ok and receiver not in ("blob",):
+        raise InvalidRequest(
+            f"Type error: cannot assign result of function system.{fname} (type {returns}) to {name} (type {receiver})"
+        )
+
+
+def split_list(raw: bytes, element_type) -> list[bytes]:
+    """The serialized elements of a serialized list (used for `IN ?`)."""
+    return [element_type.serialize(e) for e in cqltypes.ListType(element_type).deserialize(raw)]
+
+
+def split_tuple(raw: bytes, tuple_type) -> list[bytes | None]:
+    vals = tuple_type.deserialize(raw)
+    return [None if v is None else t.serialize(v) for v, t in zip(vals, tuple_type.types, strict=False)]

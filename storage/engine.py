@@ -1,0 +1,78 @@
+"""The embedded key-value engine behind one small interface: RocksDB through rocksdict.
+
+Chosen by measurement (../shared/reference/storage-docker-packages.md §1, docs/storage.md): RocksDB's
+write-ahead log is written to the OS before `write()` returns, so an acknowledged write survives kill -9;
+memtables, sorted files and compaction run in native threads, off the GIL. Keys are bytes ordered
+lexicographically, which the key layout in keys.py turns into Cassandra's ordering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rocksdict import Options, Rdict, WriteBatch, WriteOptions
+
+
+class Engine:
+    def __init__(self, path: str, sync: bool = False) -> None:
+        opts = Options(raw_mode=True)
+        opts.create_if_missing(True)
+        self.db = Rdict(path, opts)
+        self._wo = WriteOptions()
+        self._wo.sync = sync
+        self._closed = False
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.db.get(key)
+
+    def write(self, puts: list[tuple[bytes, bytes]], deletes: list[bytes] = ()) -> None:
+        """Apply atomically: all or nothing, in the log before returning."""
+        wb = WriteBatch(raw_mode=True)
+        for k, v in puts:
+            wb.put(k, v)
+        for k in deletes:
+            wb.delete(k)
+        self.db.write(wb, self._wo)
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self.db.put(key, value, self._wo)
+
+    def delete_range(self, start: bytes, end: bytes) -> None:
+        wb = WriteBatch(raw_mode=True)
+        wb.delete_range(start, end)
+        self.db.write(wb, self._wo)
+
+    def scan(self, start: bytes, end: bytes, reverse: bool = False) -> Iterator[tuple[bytes, bytes]]:
+        """Keys in [start, end), ascending (or descending when reverse)."""
+        # Bounds are checked here rather than with ReadOptions: rocksdict's lower bound ignores raw mode.
+        it = self.db.iter()
+        if reverse:
+            it.seek_for_prev(end)
+            while it.valid():
+                k = it.key()
+                if k < end:
+                    break
+                it.prev()
+            while it.valid():
+                k = it.key()
+                if k < start:
+                    return
+                yield k, it.value()
+                it.prev()
+        else:
+            it.seek(start)
+            while it.valid():
+                k = it.key()
+                if k >= end:
+                    return
+                yield k, it.value()
+                it.next()
+
+    def sync(self) -> None:
+        self.db.flush_wal(True)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.db.flush_wal(True)
+            self.db.close()

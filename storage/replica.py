@@ -1,0 +1,121 @@
+"""One replica shard: its slice of every table and its Paxos state, in the shared engine.
+
+Key layout (every component ordered so that byte order is Cassandra's order):
+  b'd' shard table_id token partition_key 0x00               partition header (deletion, statics, ranges)
+  b'd' shard table_id token partition_key 0x01 clustering    one clustering row
+  b'p' shard table_id token partition_key                    Paxos state of the partition
+where token is the Murmur3 token with its sign bit flipped (big-endian) and partition_key is
+u16 length + bytes.
+"""
+
+from __future__ import annotations
+
+import marshal
+import struct
+from collections.abc import Iterator
+
+from storage.engine import Engine
+from storage.mutation import Mutation
+from storage.rows import merge_headers, merge_rows
+
+_TOKEN = struct.Struct(">QH")
+_SIGN = 1 << 63
+HEADER_TAG = b"\x00"
+ROW_TAG = b"\x01"
+
+
+def partition_suffix(token: int, pk: bytes) -> bytes:
+    return _TOKEN.pack(token ^ _SIGN if token >= 0 else (token + (1 << 64)) ^ _SIGN, len(pk)) + pk
+
+
+def decode_partition_suffix(data: bytes, offset: int) -> tuple[int, bytes, int]:
+    raw, n = _TOKEN.unpack_from(data, offset)
+    token = raw ^ _SIGN
+    if token >= _SIGN:
+        token -= 1 << 64
+    start = offset + _TOKEN.size
+    return token, data[start : start + n], start + n
+
+
+class Replica:
+    def __init__(self, engine: Engine, shard: int) -> None:
+        self.engine = engine
+        self.shard = shard
+        self.alive = True
+        self._data = b"d" + bytes([shard])
+        self._paxos = b"p" + bytes([shard])
+
+    # ------------------------------------------------------------ data
+
+    def partition_key(self, table_id: bytes, token: int, pk: bytes) -> bytes:
+        return self._data + table_id + partition_suffix(token, pk)
+
+    def stage(self, m: Mutation, pending: dict[bytes, bytes]) -> None:
+        """Merge the mutation into current data, writing the merged values into `pending` (read-through)."""
+        prefix = self.partition_key(m.table_id, m.token, m.pk)
+        if m.partition_deleted is not None or m.static is not None or m.range_tombstones:
+            key = prefix + HEADER_TAG
+            old = self._load(key, pending)
+            new = [m.partition_deleted, m.static, list(m.range_tombstones)]
+            pending[key] = marshal.dumps(merge_headers(old, new))
+        for ck, row in m.rows:
+            key = prefix + ROW_TAG + ck
+            old = self._load(key, pending)
+            pending[key] = marshal.dumps(merge_rows(old, list(row)))
+
+    def _load(self, key: bytes, pending: dict[bytes, bytes]):
+        raw = pending.get(key)
+        if raw is None:
+            raw = self.engine.get(key)
+        return None if raw is None else marshal.loads(raw)
+
+    def read_partition(
+        self,
+        table_id: bytes,
+        token: int,
+        pk: bytes,
+        start: bytes = b"",
+        end: bytes | None = None,
+        reverse: bool = False,
+        limit: int | None = None,
+    ) -> tuple[list | None, list[tuple[bytes, list]]]:
+        """The raw header and rows of a partition, rows with clustering bytes in [start, end)."""
+        prefix = self.partition_key(table_id, token, pk)
+        raw = self.engine.get(prefix + HEADER_TAG)
+        header = None if raw is None else marshal.loads(raw)
+        row_prefix = prefix + ROW_TAG
+        lo = row_prefix + start
+        hi = row_prefix + end if end is not None else prefix + b"\x02"
+        rows = []
+        n = len(row_prefix)
+        for k, v in self.engine.scan(lo, hi, reverse):
+            rows.append((k[n:], marshal.loads(v)))
+            if limit is not None and len(rows) >= limit:
+                break
+        return header, rows
+
+    def scan_partitions(self, table_id: bytes, after: bytes | None = None) -> Iterator[tuple[int, bytes]]:
+        """(token, pk) of every partition this shard holds for the table, in token order, after a suffix."""
+        base = self._data + table_id
+        lo = base + after + b"\x03" if after is not None else base
+        hi = base + b"\xff" * 10
+        last = None
+        for k, _ in self.engine.scan(lo, hi):
+            token, pk, _end = decode_partition_suffix(k, len(base))
+            if (token, pk) != last:
+                last = (token, pk)
+                yield token, pk
+
+    def drop_table(self, table_id: bytes) -> None:
+        for prefix in (self._data, self._paxos):
+            base = prefix + table_id
+            self.engine.delete_range(base, base + b"\xff" * 12)
+
+    # ------------------------------------------------------------ paxos state
+
+    def paxos_key(self, table_id: bytes, token: int, pk: bytes) -> bytes:
+        return self._paxos + table_id + partition_suffix(token, pk)
+
+    def load_paxos(self, key: bytes):
+        raw = self.engine.get(key)
+        return None if raw is None else marshal.loads(raw)
