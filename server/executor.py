@@ -130,7 +130,7 @@ class Executor:
         if stmt is None:
             tree = p.ast
             if isinstance(tree, ast.Describe):
-                return node.describe(session, tree)
+                return node.describe(session, tree, params)
             return self.ddl.execute(session, tree)
         if isinstance(stmt, SelectStatement):
             if params.consistency == 0:

@@ -58,8 +58,9 @@ class UnsupportedVersion(Exception):
         super().__init__(version_message(version))
         self.version = version
         self.stream = stream
-        # Cassandra answers a too-new version with its highest one, and an old one with that old version.
-        self.reply_version = 0x80 | version if version < VERSION else RESPONSE_VERSION
+        # Cassandra answers v1/v2 (whose 8-byte header a client could not parse otherwise) with that old version,
+        # and any other version, v3 included, with its highest one.
+        self.reply_version = 0x80 | version if version in (1, 2) else RESPONSE_VERSION
 
 
 def version_message(version: int) -> str:

@@ -123,18 +123,32 @@ class Node:
             if "SCHEMA_CHANGE" in c.session.events:
                 c.push_event(body)
 
-    def describe(self, session, tree) -> Result:
+    def describe(self, session, tree, params) -> Result:
         from server.describe import describe
+        from server.statements import paging
         from storage import cqltypes
 
         keyspaces = []
         for name, rep, durable, tables, types in self.system_tables.all_keyspaces():
             keyspaces.append(_KsView(name, rep, durable, tables, types, name in self.system_tables.keyspaces))
-        columns, rows = describe(tree, keyspaces, session.keyspace, self.config.cluster_name)
+        columns, rows = describe(
+            tree,
+            keyspaces,
+            session.keyspace,
+            self.config.cluster_name,
+            address=str(self.advertised_address()),
+        )
         types = [cqltypes.parse_type_string(t) for _, t in columns]
         specs = [msg.ColumnSpec("system", "describe", n, t.option()) for (n, _), t in zip(columns, types, strict=True)]
-        enc = [[None if v is None else t.serialize(v) for v, t in zip(r, types, strict=True)] for r in rows]
-        return Result(msg.rows_body(specs, enc))
+        start = 0
+        if params.paging_state:
+            start = paging.decode(self.paging_key, params.paging_state).partition_count
+        end = len(rows) if not params.page_size or params.page_size <= 0 else start + params.page_size
+        state = None
+        if end < len(rows):
+            state = paging.encode(self.paging_key, paging.State(0, b"describe", None, None, end))
+        enc = [[None if v is None else t.serialize(v) for v, t in zip(r, types, strict=True)] for r in rows[start:end]]
+        return Result(msg.rows_body(specs, enc, state))
 
     # ------------------------------------------------------------ replication
 

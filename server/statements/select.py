@@ -388,25 +388,30 @@ class SelectStatement:
         remaining = limit
         if state is not None and state.remaining is not None:
             remaining = state.remaining
-        count_in_partition = state.partition_count if state else 0
+        resumed_count = state.partition_count if state else 0
         last_ck = state.last_ck if state else None
         resume_after = (state.token, state.pk) if state else None
         next_state = None
+        have_more = False
         aggregate = sel.is_aggregate
         fetch = None if aggregate else page_size
-        for token, pk, pk_values, header, rows in self._partition_rows(node, values, params, resume_after, last_ck, now_s):
+        first = True
+        parts = self._partition_rows(node, values, params, resume_after, last_ck, now_s)
+        for token, pk, pk_values, header, rows in parts:
             if not self._token_ok(token, values):
                 continue
-            if resume_after is not None and (token, pk) != resume_after:
-                count_in_partition = 0
-                last_ck = None
-            resume_after = None
-            for row in live_rows(self.table, pk_values, header, rows, now_s, include_static_only=not (self.ck or self.multi)):
+            count_in_partition = resumed_count if first and resume_after == (token, pk) else 0
+            first = False
+            static_ok = not (self.ck or self.multi)
+            for row in live_rows(self.table, pk_values, header, rows, now_s, include_static_only=static_ok):
                 if self.filters and not all(f.matches(row, values) for f in self.filters):
                     continue
                 if ppl is not None and count_in_partition >= ppl:
                     break
                 if remaining is not None and remaining <= 0:
+                    break
+                if next_state is not None:
+                    have_more = True
                     break
                 sel.add(row, rows_out)
                 count_in_partition += 1
@@ -414,9 +419,10 @@ class SelectStatement:
                     remaining -= 1
                 if fetch is not None and sel.count(rows_out) >= fetch:
                     next_state = paging.State(token, pk, row.ck, remaining, count_in_partition)
-                    break
-            if next_state is not None or (remaining is not None and remaining <= 0):
+            if have_more or (remaining is not None and remaining <= 0):
                 break
+        if not have_more:
+            next_state = None
         if next_state is not None and remaining is not None and remaining <= 0:
             next_state = None
         out_rows = sel.finish(rows_out)

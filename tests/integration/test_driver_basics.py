@@ -1,0 +1,167 @@
+"""The real DataStax driver against a running cqld: connect, schema, reads, writes, prepared, paging."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from cassandra import InvalidRequest
+from cassandra.protocol import SyntaxException
+from cassandra.query import SimpleStatement
+
+from tests.conftest import make_cluster
+
+
+def test_connect_negotiates_v4_and_reads_system_local(cluster, session):
+    assert cluster.protocol_version == 4
+    row = session.execute("SELECT * FROM system.local WHERE key = 'local'").one()
+    assert row.cluster_name == "cqld"
+    assert row.release_version.startswith("5.0.0")
+    assert row.data_center == "datacenter1"
+    assert row.partitioner == "org.apache.cassandra.dht.Murmur3Partitioner"
+    assert isinstance(row.schema_version, uuid.UUID)
+    assert list(session.execute("SELECT * FROM system.peers")) == []
+
+
+def test_ddl_is_fast_and_visible_in_driver_metadata(cluster, session, keyspace):
+    started = time.monotonic()
+    session.execute("CREATE TABLE t (k int, c text, s int static, v list<int>, PRIMARY KEY (k, c)) WITH CLUSTERING ORDER BY (c DESC)")
+    # No 10 s schema-agreement wait: schema_version changed and peers are empty.
+    assert time.monotonic() - started < 5
+    meta = cluster.metadata.keyspaces[keyspace].tables["t"]
+    assert [c.name for c in meta.partition_key] == ["k"]
+    assert [c.name for c in meta.clustering_key] == ["c"]
+    assert meta.columns["s"].is_static
+    assert meta.columns["v"].cql_type == "list<int>"
+    assert meta.clustering_key[0].is_reversed
+
+
+def test_insert_select_with_clustering_order(session, keyspace):
+    session.execute("CREATE TABLE t (k int, c int, v text, PRIMARY KEY (k, c)) WITH CLUSTERING ORDER BY (c DESC)")
+    for i in (3, 1, 2):
+        session.execute("INSERT INTO t (k, c, v) VALUES (%s, %s, %s)", (7, i, f"v{i}"))
+    session.execute("INSERT INTO t (k, c, v) VALUES (8, 1, 'other')")
+    rows = list(session.execute("SELECT c, v FROM t WHERE k = 7"))
+    assert [(r.c, r.v) for r in rows] == [(3, "v3"), (2, "v2"), (1, "v1")]
+    rows = list(session.execute("SELECT c FROM t WHERE k = 7 AND c >= 2 ORDER BY c ASC"))
+    assert [r.c for r in rows] == [2, 3]
+
+
+def test_prepared_statements_route_and_bind(session, keyspace):
+    session.execute("CREATE TABLE t (a int, b text, c bigint, PRIMARY KEY ((a, b), c))")
+    ins = session.prepare("INSERT INTO t (a, b, c) VALUES (?, ?, ?)")
+    assert ins.routing_key_indexes == [0, 1]
+    for i in range(5):
+        session.execute(ins, (1, "x", i))
+    sel = session.prepare("SELECT c FROM t WHERE a = ? AND b = ? AND c > ?")
+    assert [r.c for r in session.execute(sel, (1, "x", 2))] == [3, 4]
+    named = session.prepare("SELECT c FROM t WHERE a = :a AND b = :b LIMIT :n")
+    assert [r.c for r in session.execute(named, {"a": 1, "b": "x", "n": 2})] == [0, 1]
+
+
+def test_paging_through_ten_thousand_rows(session, keyspace):
+    session.execute("CREATE TABLE t (k int, c int, v int, PRIMARY KEY (k, c))")
+    ins = session.prepare("INSERT INTO t (k, c, v) VALUES (?, ?, ?)")
+    from cassandra.concurrent import execute_concurrent_with_args
+
+    execute_concurrent_with_args(session, ins, [(i % 7, i, i * 2) for i in range(10_000)], concurrency=200)
+    stmt = SimpleStatement("SELECT k, c, v FROM t", fetch_size=100)
+    result = session.execute(stmt)
+    seen = []
+    pages = 0
+    while True:
+        seen.extend((r.k, r.c, r.v) for r in result.current_rows)
+        pages += 1
+        if not result.has_more_pages:
+            break
+        result.fetch_next_page()
+    assert len(seen) == 10_000
+    assert len(set(seen)) == 10_000
+    assert pages == 100
+    # Inside one partition, in clustering order, across page boundaries.
+    within = [r.c for r in session.execute(SimpleStatement("SELECT c FROM t WHERE k = 3", fetch_size=33))]
+    assert within == sorted(i for i in range(10_000) if i % 7 == 3)
+
+
+def test_thousand_concurrent_requests_on_one_connection(session, keyspace):
+    session.execute("CREATE TABLE t (k int PRIMARY KEY, v int)")
+    ins = session.prepare("INSERT INTO t (k, v) VALUES (?, ?)")
+    futures = [session.execute_async(ins, (i, i * 3)) for i in range(1000)]
+    for f in futures:
+        f.result()
+    sel = session.prepare("SELECT v FROM t WHERE k = ?")
+    futures = [(i, session.execute_async(sel, (i,))) for i in range(1000)]
+    for i, f in futures:
+        assert f.result().one().v == i * 3
+
+
+def test_errors_keep_the_connection_usable(session, keyspace):
+    with pytest.raises(SyntaxException):
+        session.execute("SELEKT * FROM t")
+    with pytest.raises(InvalidRequest, match="table nosuch does not exist"):
+        session.execute("SELECT * FROM nosuch")
+    with pytest.raises(InvalidRequest, match="keyspace nosuchks does not exist"):
+        session.execute("SELECT * FROM nosuchks.t")
+    session.execute("CREATE TABLE t (k int PRIMARY KEY, v int)")
+    with pytest.raises(InvalidRequest, match="Undefined column name nope"):
+        session.execute("SELECT nope FROM t")
+    with pytest.raises(InvalidRequest, match="Some partition key parts are missing: k"):
+        session.execute("INSERT INTO t (v) VALUES (1)")
+    with pytest.raises(InvalidRequest, match="ALLOW FILTERING"):
+        session.execute("SELECT * FROM t WHERE v = 1")
+    assert session.execute("SELECT count(*) FROM t").one()[0] == 0
+
+
+@pytest.mark.parametrize("compression", [False, "lz4", "snappy"])
+def test_compression(server, compression):
+    c = make_cluster(server.port, compression=compression)
+    try:
+        s = c.connect()
+        rows = list(s.execute("SELECT keyspace_name FROM system_schema.keyspaces"))
+        assert "system" in {r.keyspace_name for r in rows}
+        big = "x" * 50_000
+        s.execute("CREATE KEYSPACE IF NOT EXISTS comp WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+        s.execute("CREATE TABLE IF NOT EXISTS comp.t (k int PRIMARY KEY, v text)")
+        s.execute("INSERT INTO comp.t (k, v) VALUES (1, %s)", (big,))
+        assert s.execute("SELECT v FROM comp.t WHERE k = 1").one().v == big
+    finally:
+        c.shutdown()
+
+
+def test_restart_keeps_tables_and_rows(fresh_server):
+    fresh_server.start()
+    c = make_cluster(fresh_server.port)
+    s = c.connect()
+    s.execute("CREATE KEYSPACE k1 WITH replication = {'class': 'NetworkTopologyStrategy', 'datacenter1': 3}")
+    s.execute("CREATE TABLE k1.t (k int PRIMARY KEY, v text)")
+    s.execute("INSERT INTO k1.t (k, v) VALUES (1, 'kept')")
+    c.shutdown()
+    assert fresh_server.stop() == 0
+    fresh_server.start()
+    c = make_cluster(fresh_server.port)
+    s = c.connect()
+    assert s.execute("SELECT v FROM k1.t WHERE k = 1").one().v == "kept"
+    assert c.metadata.keyspaces["k1"].replication_strategy.export_for_schema().find("NetworkTopologyStrategy") > 0
+    c.shutdown()
+
+
+def test_acknowledged_writes_survive_kill_9(fresh_server):
+    fresh_server.start()
+    c = make_cluster(fresh_server.port)
+    s = c.connect()
+    s.execute("CREATE KEYSPACE k9 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+    s.execute("CREATE TABLE k9.t (k int PRIMARY KEY, v int)")
+    ins = s.prepare("INSERT INTO k9.t (k, v) VALUES (?, ?)")
+    for i in range(300):
+        s.execute(ins, (i, i))
+    lwt = s.execute("INSERT INTO k9.t (k, v) VALUES (1000, 1) IF NOT EXISTS")
+    assert lwt.was_applied
+    c.shutdown()
+    fresh_server.kill9()
+    fresh_server.start()
+    c = make_cluster(fresh_server.port)
+    s = c.connect()
+    assert s.execute("SELECT count(*) FROM k9.t").one()[0] == 301
+    assert not s.execute("INSERT INTO k9.t (k, v) VALUES (1000, 2) IF NOT EXISTS").was_applied
+    c.shutdown()
