@@ -427,7 +427,23 @@ class Describe:
 
 
 Statement = (
-    CreateKeyspace | AlterKeyspace | DropKeyspace | CreateTable | AlterTable | DropTable | Truncate
-    | CreateType | AlterType | DropType | CreateIndex | DropIndex | Use | Insert | Update | Delete
-    | Select | Batch | Describe
+    CreateKeyspace
+    | AlterKeyspace
+    | DropKeyspace
+    | CreateTable
+    | AlterTable
+    | DropTable
+    | Truncate
+    | CreateType
+    | AlterType
+    | DropType
+    | CreateIndex
+    | DropIndex
+    | Use
+    | Insert
+    | Update
+    | Delete
+    | Select
+    | Batch
+    | Describe
 )

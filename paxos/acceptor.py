@@ -112,6 +112,5 @@ class Acceptor:
         if new_state is not None:
             backend.store_state(key, new_state)
         if type(reply) is Promise and reply.promised_ok:
-            reply = Promise(reply.ballot, True, reply.accepted, reply.committed,
-                            backend.read(key, msg.read_request))  # type: ignore[union-attr]
+            reply = Promise(reply.ballot, True, reply.accepted, reply.committed, backend.read(key, msg.read_request))  # type: ignore[union-attr]
         return reply

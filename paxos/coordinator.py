@@ -141,8 +141,7 @@ class Coordinator:
         if not queue.try_acquire(key):
             await self._wait_turn(key, deadline, quorum)
         try:
-            return await self._attempts(key, replicas, read_request, decide, merge_reads,
-                                        quorum, commit_acks, deadline)
+            return await self._attempts(key, replicas, read_request, decide, merge_reads, quorum, commit_acks, deadline)
         finally:
             queue.release(key)
 
@@ -184,9 +183,17 @@ class Coordinator:
             if self.now() >= deadline:
                 stats.timeouts += 1
                 raise PaxosTimeout(received, quorum, contentions)
-            rnd = CasRound(key, replicas, self.clock.next(), read_request, decide, merge_reads,
-                           quorum=quorum, commit_acks=commit_acks,
-                           skip_empty_when_unanimous=self.skip_empty_when_unanimous)
+            rnd = CasRound(
+                key,
+                replicas,
+                self.clock.next(),
+                read_request,
+                decide,
+                merge_reads,
+                quorum=quorum,
+                commit_acks=commit_acks,
+                skip_empty_when_unanimous=self.skip_empty_when_unanimous,
+            )
             stats.rounds += 1
             outcome = await self._drive(rnd, deadline)
             # Ballots seen in replies (higher promises, accepted, committed) bound our next ballot.

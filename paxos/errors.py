@@ -44,8 +44,12 @@ class PaxosUnknownResult(PaxosTimeout):
     quorum, and a competing ballot won: a later round may still complete it (CASSANDRA-6013)."""
 
     def __init__(self, accepted_count: int, required: int, contentions: int = 0) -> None:
-        super().__init__(accepted_count, required, contentions,
-                         f"CAS operation result is unknown - proposal accepted by {accepted_count} but not a quorum.")
+        super().__init__(
+            accepted_count,
+            required,
+            contentions,
+            f"CAS operation result is unknown - proposal accepted by {accepted_count} but not a quorum.",
+        )
         self.accepted_count = accepted_count
 
 
@@ -55,8 +59,7 @@ class PaxosCommitTimeout(PaxosTimeout):
     WriteTimeout with write type SIMPLE)."""
 
     def __init__(self, received: int, required: int, contentions: int = 0) -> None:
-        super().__init__(received, required, contentions,
-                         f"Operation timed out - received only {received} responses.")
+        super().__init__(received, required, contentions, f"Operation timed out - received only {received} responses.")
         self.applied = True
 
 

@@ -109,9 +109,27 @@ class CasRound:
     """One ballot's attempt at a CAS (or a SERIAL read: `decide` returning (None, False))."""
 
     __slots__ = (
-        "key", "replicas", "ballot", "read_request", "decide", "merge_reads", "quorum", "commit_acks",
-        "skip_empty_when_unanimous", "highest_seen", "_phase", "_seq", "_targets", "_ok", "_no", "_lost",
-        "_maybe", "_promises", "_read", "_applied", "_proposal",
+        "key",
+        "replicas",
+        "ballot",
+        "read_request",
+        "decide",
+        "merge_reads",
+        "quorum",
+        "commit_acks",
+        "skip_empty_when_unanimous",
+        "highest_seen",
+        "_phase",
+        "_seq",
+        "_targets",
+        "_ok",
+        "_no",
+        "_lost",
+        "_maybe",
+        "_promises",
+        "_read",
+        "_applied",
+        "_proposal",
     )
 
     def __init__(
@@ -143,10 +161,10 @@ class CasRound:
         self._phase = _DONE
         self._seq = 0
         self._targets: tuple[ReplicaId, ...] = ()
-        self._ok = 0      # promises / accepts / commit acks in the current phase
-        self._no = 0      # explicit refusals in the current phase
-        self._lost = 0    # no reply, certainly not delivered
-        self._maybe = 0   # no reply, maybe delivered
+        self._ok = 0  # promises / accepts / commit acks in the current phase
+        self._no = 0  # explicit refusals in the current phase
+        self._lost = 0  # no reply, certainly not delivered
+        self._maybe = 0  # no reply, maybe delivered
         self._promises: dict[ReplicaId, Promise] = {}
         self._read: Any = None
         self._applied = False
@@ -291,7 +309,8 @@ class CasRound:
             return self._finish(Retry("restart"))
 
         laggards = tuple(
-            r for r, p in self._promises.items()
+            r
+            for r, p in self._promises.items()
             if newest_commit is not None and (p.committed is None or p.committed.ballot != newest_commit.ballot)
         )
         if laggards:

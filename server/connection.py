@@ -76,8 +76,10 @@ class Connection(asyncio.Protocol):
             self.in_flight -= 1
         if not self.closed and out is not None:
             self.transport.write(out)
-        if self.paused and self.in_flight < 1024 and self.transport.get_write_buffer_size() < (
-            self.node.config.max_pending_reply_bytes // 4
+        if (
+            self.paused
+            and self.in_flight < 1024
+            and self.transport.get_write_buffer_size() < (self.node.config.max_pending_reply_bytes // 4)
         ):
             self._resume()
 

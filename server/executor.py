@@ -19,8 +19,19 @@ from storage.replicas import NotEnoughReplicas
 
 SERIAL_CLS = (8, 9)
 DDL_TYPES = (
-    ast.CreateKeyspace, ast.AlterKeyspace, ast.DropKeyspace, ast.CreateTable, ast.AlterTable, ast.DropTable,
-    ast.Truncate, ast.CreateType, ast.AlterType, ast.DropType, ast.CreateIndex, ast.DropIndex, ast.Use,
+    ast.CreateKeyspace,
+    ast.AlterKeyspace,
+    ast.DropKeyspace,
+    ast.CreateTable,
+    ast.AlterTable,
+    ast.DropTable,
+    ast.Truncate,
+    ast.CreateType,
+    ast.AlterType,
+    ast.DropType,
+    ast.CreateIndex,
+    ast.DropIndex,
+    ast.Use,
 )
 
 
@@ -106,7 +117,10 @@ class Executor:
     async def execute(self, session, statement_id: bytes, params) -> Result:
         p = self.prepared.get(statement_id)
         if p is None:
-            raise Unprepared(f"Prepared query with ID {statement_id.hex()} not found (either the query was not prepared on this host (maybe the host has been restarted?) or you have prepared too many queries and it has been evicted from the internal cache)", statement_id)
+            raise Unprepared(
+                f"Prepared query with ID {statement_id.hex()} not found (either the query was not prepared on this host (maybe the host has been restarted?) or you have prepared too many queries and it has been evicted from the internal cache)",
+                statement_id,
+            )
         if p.epoch != self.epoch:
             p.statement = self._build(p.ast, p.keyspace)
             p.epoch = self.epoch
@@ -138,7 +152,12 @@ class Executor:
             try:
                 return await stmt.execute(node, session, params)
             except NotEnoughReplicas as e:
-                raise Unavailable(f"Cannot achieve consistency level {msg.CONSISTENCY_NAMES[params.consistency]}", params.consistency, e.required, e.alive) from None
+                raise Unavailable(
+                    f"Cannot achieve consistency level {msg.CONSISTENCY_NAMES[params.consistency]}",
+                    params.consistency,
+                    e.required,
+                    e.alive,
+                ) from None
         if isinstance(stmt, ModificationStatement):
             return await self.modify(stmt, params)
         return await stmt.execute(node, session, params)
@@ -156,11 +175,18 @@ class Executor:
         required = node.consistency_count(table.keyspace, params.consistency, for_write=True)
         current = None
         if stmt.needs_read:
+
             def current(token, pk, ck):
                 return node.read_current(table, token, pk, ck, rf)
+
         muts = stmt.mutations(values, ts, ttl, current)
         try:
             node.replicas.write([(m, rf) for m in muts], required)
         except NotEnoughReplicas as e:
-            raise Unavailable(f"Cannot achieve consistency level {msg.CONSISTENCY_NAMES[params.consistency]}", params.consistency, e.required, e.alive) from None
+            raise Unavailable(
+                f"Cannot achieve consistency level {msg.CONSISTENCY_NAMES[params.consistency]}",
+                params.consistency,
+                e.required,
+                e.alive,
+            ) from None
         return Result(msg.VOID_BODY)

@@ -116,7 +116,9 @@ class LwtService:
         node = self.node
         table = stmt.table
         if params.serial_consistency not in (8, 9):
-            raise errors.InvalidRequest("Invalid consistency for conditional update. Must be one of SERIAL or LOCAL_SERIAL")
+            raise errors.InvalidRequest(
+                "Invalid consistency for conditional update. Must be one of SERIAL or LOCAL_SERIAL"
+            )
         keys = stmt.keys(values)
         token, pk = keys[0]
         cks = stmt.clusterings(values)
@@ -124,7 +126,9 @@ class LwtService:
         rf = node.rf(table.keyspace)
         placement = node.replicas.placement(token, rf)
         quorum = len(placement) // 2 + 1
-        commit_acks = node.consistency_count(table.keyspace, params.consistency, for_write=True, token=token, check=False)
+        commit_acks = node.consistency_count(
+            table.keyspace, params.consistency, for_write=True, token=token, check=False
+        )
         static_target = stmt.static_only or not table.clustering
         if table.clustering and not stmt.static_only:
             read_request = {"start": ck, "end": ck + b"\x00"}
@@ -184,7 +188,9 @@ class LwtService:
                 timeout=node.config.cas_contention_timeout_ms / 1000,
             )
         except PaxosUnavailable as e:
-            raise errors.Unavailable("Cannot achieve consistency level SERIAL", params.serial_consistency, e.required, e.alive) from None
+            raise errors.Unavailable(
+                "Cannot achieve consistency level SERIAL", params.serial_consistency, e.required, e.alive
+            ) from None
         except PaxosOverloaded as e:
             raise errors.Overloaded(str(e)) from None
         except PaxosCommitTimeout as e:
@@ -232,7 +238,9 @@ class LwtService:
                 timeout=node.config.read_request_timeout_ms / 1000,
             )
         except PaxosUnavailable as e:
-            raise errors.Unavailable("Cannot achieve consistency level SERIAL", params.consistency, e.required, e.alive) from None
+            raise errors.Unavailable(
+                "Cannot achieve consistency level SERIAL", params.consistency, e.required, e.alive
+            ) from None
         except PaxosTimeout as e:
             raise errors.ReadTimeout(str(e), params.consistency, e.received, e.required, False) from None
 
@@ -242,7 +250,9 @@ class LwtService:
         node = self.node
         stmts = batch.statements
         if params.serial_consistency not in (8, 9):
-            raise errors.InvalidRequest("Invalid consistency for conditional update. Must be one of SERIAL or LOCAL_SERIAL")
+            raise errors.InvalidRequest(
+                "Invalid consistency for conditional update. Must be one of SERIAL or LOCAL_SERIAL"
+            )
         table = stmts[0].table
         keys = set()
         for s, values in zip(stmts, value_lists, strict=True):
@@ -250,7 +260,9 @@ class LwtService:
                 raise errors.InvalidRequest("Batch with conditions cannot span multiple tables")
             for r in s.restrictions.values():
                 if r.in_ is not None or r.in_marker is not None:
-                    raise errors.InvalidRequest("IN on the clustering key columns is not supported with conditional updates")
+                    raise errors.InvalidRequest(
+                        "IN on the clustering key columns is not supported with conditional updates"
+                    )
             keys.update(s.keys(values))
         if len(keys) != 1:
             raise errors.InvalidRequest("Batch with conditions cannot span multiple partitions")
@@ -268,11 +280,17 @@ class LwtService:
         seen_kinds: dict[bytes, set] = {}
         for s, ck in zip(stmts, targets, strict=True):
             kinds = seen_kinds.setdefault(ck, set())
-            kinds.add("exists" if s.if_exists else "not_exists" if s.if_not_exists else "cond" if s.conditions else "none")
+            kinds.add(
+                "exists" if s.if_exists else "not_exists" if s.if_not_exists else "cond" if s.conditions else "none"
+            )
             if "exists" in kinds and "not_exists" in kinds:
                 raise errors.InvalidRequest("Cannot mix IF EXISTS and IF NOT EXISTS conditions for the same row")
             if "cond" in kinds and ("exists" in kinds or "not_exists" in kinds):
-                raise errors.InvalidRequest("Cannot mix IF conditions and IF " + ("NOT " if "not_exists" in kinds else "") + "EXISTS for the same row")
+                raise errors.InvalidRequest(
+                    "Cannot mix IF conditions and IF "
+                    + ("NOT " if "not_exists" in kinds else "")
+                    + "EXISTS for the same row"
+                )
 
         def rows_by_ck(header, rows, now_s):
             live = live_rows(table, pk_values, header, rows, now_s, include_static_only=True)
@@ -318,7 +336,9 @@ class LwtService:
                 timeout=node.config.cas_contention_timeout_ms / 1000,
             )
         except PaxosUnavailable as e:
-            raise errors.Unavailable("Cannot achieve consistency level SERIAL", params.serial_consistency, e.required, e.alive) from None
+            raise errors.Unavailable(
+                "Cannot achieve consistency level SERIAL", params.serial_consistency, e.required, e.alive
+            ) from None
         except PaxosCommitTimeout as e:
             raise errors.WriteTimeout(str(e), params.consistency, e.received, e.required, "SIMPLE") from None
         except PaxosTimeout as e:

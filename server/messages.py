@@ -277,8 +277,7 @@ def prepared_body(
         out.extend(wire.string(c.name) + c.type_option for c in bind_columns)
     else:
         out.extend(
-            wire.string(c.keyspace) + wire.string(c.table) + wire.string(c.name) + c.type_option
-            for c in bind_columns
+            wire.string(c.keyspace) + wire.string(c.table) + wire.string(c.name) + c.type_option for c in bind_columns
         )
     if result_columns is None:
         out.append(metadata([], no_metadata=True))

@@ -74,10 +74,17 @@ class Node:
     async def serve_forever(self) -> int:
         cfg = self.config
         log.info("cqld %s (Cassandra %s compatible, native protocol v4)", VERSION, RELEASE_VERSION)
-        log.info("data dir %s, %d replica shards, commitlog_sync %s", os.path.abspath(cfg.data_dir), cfg.replicas, cfg.commitlog_sync)
+        log.info(
+            "data dir %s, %d replica shards, commitlog_sync %s",
+            os.path.abspath(cfg.data_dir),
+            cfg.replicas,
+            cfg.commitlog_sync,
+        )
         self.open()
         loop = asyncio.get_running_loop()
-        self.server = await loop.create_server(lambda: Connection(self), cfg.host, cfg.port, reuse_address=True, backlog=1024)
+        self.server = await loop.create_server(
+            lambda: Connection(self), cfg.host, cfg.port, reuse_address=True, backlog=1024
+        )
         sock = self.server.sockets[0]
         self.port = sock.getsockname()[1]
         try:
@@ -186,7 +193,9 @@ class Node:
 
         try:
             if ck:
-                header, rows = self.replicas.read_partition(table.id_bytes, token, pk, rf, 1, start=ck, end=ck + b"\x00")
+                header, rows = self.replicas.read_partition(
+                    table.id_bytes, token, pk, rf, 1, start=ck, end=ck + b"\x00"
+                )
             else:
                 header, rows = self.replicas.read_partition(table.id_bytes, token, pk, rf, 1, limit=1)
         except NotEnoughReplicas:

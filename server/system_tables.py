@@ -20,43 +20,91 @@ DEFINITIONS: dict[str, dict[str, tuple[list[str], list[str], dict[str, str]]]] =
             ["key"],
             [],
             {
-                "key": "text", "bootstrapped": "text", "broadcast_address": "inet", "broadcast_port": "int",
-                "cluster_name": "text", "cql_version": "text", "data_center": "text", "gossip_generation": "int",
-                "host_id": "uuid", "listen_address": "inet", "listen_port": "int", "native_protocol_version": "text",
-                "partitioner": "text", "rack": "text", "release_version": "text", "rpc_address": "inet",
-                "rpc_port": "int", "schema_version": "uuid", "tokens": "set<text>", "truncated_at": "map<uuid, blob>",
+                "key": "text",
+                "bootstrapped": "text",
+                "broadcast_address": "inet",
+                "broadcast_port": "int",
+                "cluster_name": "text",
+                "cql_version": "text",
+                "data_center": "text",
+                "gossip_generation": "int",
+                "host_id": "uuid",
+                "listen_address": "inet",
+                "listen_port": "int",
+                "native_protocol_version": "text",
+                "partitioner": "text",
+                "rack": "text",
+                "release_version": "text",
+                "rpc_address": "inet",
+                "rpc_port": "int",
+                "schema_version": "uuid",
+                "tokens": "set<text>",
+                "truncated_at": "map<uuid, blob>",
             },
         ),
         "peers": (
             ["peer"],
             [],
             {
-                "peer": "inet", "data_center": "text", "host_id": "uuid", "preferred_ip": "inet", "rack": "text",
-                "release_version": "text", "rpc_address": "inet", "schema_version": "uuid", "tokens": "set<text>",
+                "peer": "inet",
+                "data_center": "text",
+                "host_id": "uuid",
+                "preferred_ip": "inet",
+                "rack": "text",
+                "release_version": "text",
+                "rpc_address": "inet",
+                "schema_version": "uuid",
+                "tokens": "set<text>",
             },
         ),
         "peers_v2": (
             ["peer"],
             ["peer_port"],
             {
-                "peer": "inet", "peer_port": "int", "data_center": "text", "host_id": "uuid", "native_address": "inet",
-                "native_port": "int", "preferred_ip": "inet", "preferred_port": "int", "rack": "text",
-                "release_version": "text", "schema_version": "uuid", "tokens": "set<text>",
+                "peer": "inet",
+                "peer_port": "int",
+                "data_center": "text",
+                "host_id": "uuid",
+                "native_address": "inet",
+                "native_port": "int",
+                "preferred_ip": "inet",
+                "preferred_port": "int",
+                "rack": "text",
+                "release_version": "text",
+                "schema_version": "uuid",
+                "tokens": "set<text>",
             },
         ),
     },
     "system_schema": {
-        "keyspaces": (["keyspace_name"], [], {"keyspace_name": "text", "durable_writes": "boolean", "replication": "frozen<map<text, text>>"}),
+        "keyspaces": (
+            ["keyspace_name"],
+            [],
+            {"keyspace_name": "text", "durable_writes": "boolean", "replication": "frozen<map<text, text>>"},
+        ),
         "tables": (
             ["keyspace_name"],
             ["table_name"],
             {
-                "keyspace_name": "text", "table_name": "text", "additional_write_policy": "text",
-                "bloom_filter_fp_chance": "double", "caching": "frozen<map<text, text>>", "cdc": "boolean",
-                "comment": "text", "compaction": "frozen<map<text, text>>", "compression": "frozen<map<text, text>>",
-                "crc_check_chance": "double", "default_time_to_live": "int", "extensions": "frozen<map<text, blob>>",
-                "flags": "frozen<set<text>>", "gc_grace_seconds": "int", "id": "uuid", "max_index_interval": "int",
-                "memtable_flush_period_in_ms": "int", "min_index_interval": "int", "read_repair": "text",
+                "keyspace_name": "text",
+                "table_name": "text",
+                "additional_write_policy": "text",
+                "bloom_filter_fp_chance": "double",
+                "caching": "frozen<map<text, text>>",
+                "cdc": "boolean",
+                "comment": "text",
+                "compaction": "frozen<map<text, text>>",
+                "compression": "frozen<map<text, text>>",
+                "crc_check_chance": "double",
+                "default_time_to_live": "int",
+                "extensions": "frozen<map<text, blob>>",
+                "flags": "frozen<set<text>>",
+                "gc_grace_seconds": "int",
+                "id": "uuid",
+                "max_index_interval": "int",
+                "memtable_flush_period_in_ms": "int",
+                "min_index_interval": "int",
+                "read_repair": "text",
                 "speculative_retry": "text",
             },
         ),
@@ -64,65 +112,148 @@ DEFINITIONS: dict[str, dict[str, tuple[list[str], list[str], dict[str, str]]]] =
             ["keyspace_name"],
             ["table_name", "column_name"],
             {
-                "keyspace_name": "text", "table_name": "text", "column_name": "text", "clustering_order": "text",
-                "column_name_bytes": "blob", "kind": "text", "position": "int", "type": "text",
+                "keyspace_name": "text",
+                "table_name": "text",
+                "column_name": "text",
+                "clustering_order": "text",
+                "column_name_bytes": "blob",
+                "kind": "text",
+                "position": "int",
+                "type": "text",
             },
         ),
         "dropped_columns": (
             ["keyspace_name"],
             ["table_name", "column_name"],
-            {"keyspace_name": "text", "table_name": "text", "column_name": "text", "dropped_time": "timestamp", "kind": "text", "type": "text"},
+            {
+                "keyspace_name": "text",
+                "table_name": "text",
+                "column_name": "text",
+                "dropped_time": "timestamp",
+                "kind": "text",
+                "type": "text",
+            },
         ),
         "types": (
             ["keyspace_name"],
             ["type_name"],
-            {"keyspace_name": "text", "type_name": "text", "field_names": "frozen<list<text>>", "field_types": "frozen<list<text>>"},
+            {
+                "keyspace_name": "text",
+                "type_name": "text",
+                "field_names": "frozen<list<text>>",
+                "field_types": "frozen<list<text>>",
+            },
         ),
         "functions": (
             ["keyspace_name"],
             ["function_name", "argument_types"],
             {
-                "keyspace_name": "text", "function_name": "text", "argument_types": "frozen<list<text>>",
-                "argument_names": "frozen<list<text>>", "body": "text", "called_on_null_input": "boolean",
-                "language": "text", "return_type": "text",
+                "keyspace_name": "text",
+                "function_name": "text",
+                "argument_types": "frozen<list<text>>",
+                "argument_names": "frozen<list<text>>",
+                "body": "text",
+                "called_on_null_input": "boolean",
+                "language": "text",
+                "return_type": "text",
             },
         ),
         "aggregates": (
             ["keyspace_name"],
             ["aggregate_name", "argument_types"],
             {
-                "keyspace_name": "text", "aggregate_name": "text", "argument_types": "frozen<list<text>>",
-                "final_func": "text", "initcond": "text", "return_type": "text", "state_func": "text", "state_type": "text",
+                "keyspace_name": "text",
+                "aggregate_name": "text",
+                "argument_types": "frozen<list<text>>",
+                "final_func": "text",
+                "initcond": "text",
+                "return_type": "text",
+                "state_func": "text",
+                "state_type": "text",
             },
         ),
         "triggers": (
             ["keyspace_name"],
             ["table_name", "trigger_name"],
-            {"keyspace_name": "text", "table_name": "text", "trigger_name": "text", "options": "frozen<map<text, text>>"},
+            {
+                "keyspace_name": "text",
+                "table_name": "text",
+                "trigger_name": "text",
+                "options": "frozen<map<text, text>>",
+            },
         ),
         "indexes": (
             ["keyspace_name"],
             ["table_name", "index_name"],
-            {"keyspace_name": "text", "table_name": "text", "index_name": "text", "kind": "text", "options": "frozen<map<text, text>>"},
+            {
+                "keyspace_name": "text",
+                "table_name": "text",
+                "index_name": "text",
+                "kind": "text",
+                "options": "frozen<map<text, text>>",
+            },
         ),
         "views": (
             ["keyspace_name"],
             ["view_name"],
             {
-                "keyspace_name": "text", "view_name": "text", "base_table_id": "uuid", "base_table_name": "text",
-                "id": "uuid", "include_all_columns": "boolean", "where_clause": "text",
+                "keyspace_name": "text",
+                "view_name": "text",
+                "base_table_id": "uuid",
+                "base_table_name": "text",
+                "id": "uuid",
+                "include_all_columns": "boolean",
+                "where_clause": "text",
             },
         ),
     },
     "system_auth": {
-        "roles": (["role"], [], {"role": "text", "can_login": "boolean", "is_superuser": "boolean", "member_of": "set<text>", "salted_hash": "text"}),
+        "roles": (
+            ["role"],
+            [],
+            {
+                "role": "text",
+                "can_login": "boolean",
+                "is_superuser": "boolean",
+                "member_of": "set<text>",
+                "salted_hash": "text",
+            },
+        ),
     },
     "system_distributed": {
-        "repair_history": (["keyspace_name", "columnfamily_name"], ["id"], {"keyspace_name": "text", "columnfamily_name": "text", "id": "timeuuid", "status": "text"}),
+        "repair_history": (
+            ["keyspace_name", "columnfamily_name"],
+            ["id"],
+            {"keyspace_name": "text", "columnfamily_name": "text", "id": "timeuuid", "status": "text"},
+        ),
     },
     "system_traces": {
-        "sessions": (["session_id"], [], {"session_id": "uuid", "client": "inet", "command": "text", "coordinator": "inet", "duration": "int", "request": "text", "started_at": "timestamp", "parameters": "map<text, text>"}),
-        "events": (["session_id"], ["event_id"], {"session_id": "uuid", "event_id": "timeuuid", "activity": "text", "source": "inet", "source_elapsed": "int", "thread": "text"}),
+        "sessions": (
+            ["session_id"],
+            [],
+            {
+                "session_id": "uuid",
+                "client": "inet",
+                "command": "text",
+                "coordinator": "inet",
+                "duration": "int",
+                "request": "text",
+                "started_at": "timestamp",
+                "parameters": "map<text, text>",
+            },
+        ),
+        "events": (
+            ["session_id"],
+            ["event_id"],
+            {
+                "session_id": "uuid",
+                "event_id": "timeuuid",
+                "activity": "text",
+                "source": "inet",
+                "source_elapsed": "int",
+                "thread": "text",
+            },
+        ),
     },
 }
 
@@ -187,7 +318,11 @@ class SystemTables:
     def _partitions(self, table: Table, dicts: list[dict], eq: dict[str, bytes]):
         parts: dict[tuple, list] = {}
         for d in dicts:
-            enc = {k: (None if v is None else table.columns[k].type.serialize(v)) for k, v in d.items() if k in table.columns}
+            enc = {
+                k: (None if v is None else table.columns[k].type.serialize(v))
+                for k, v in d.items()
+                if k in table.columns
+            }
             if any(enc.get(k) != v for k, v in eq.items()):
                 continue
             pk_vals = [enc[c.name] for c in table.partition_key]
@@ -214,18 +349,33 @@ class SystemTables:
         addr = self.node.advertised_address()
         return [
             {
-                "key": "local", "bootstrapped": "COMPLETED", "broadcast_address": addr, "broadcast_port": 7000,
-                "cluster_name": cfg.cluster_name, "cql_version": CQL_VERSION, "data_center": cfg.datacenter,
-                "gossip_generation": self.started, "host_id": self.host_id, "listen_address": addr, "listen_port": 7000,
-                "native_protocol_version": "4", "partitioner": "org.apache.cassandra.dht.Murmur3Partitioner",
-                "rack": cfg.rack, "release_version": RELEASE_VERSION, "rpc_address": addr, "rpc_port": self.node.port,
-                "schema_version": self.node.schema.version, "tokens": ["-9223372036854775808"], "truncated_at": None,
+                "key": "local",
+                "bootstrapped": "COMPLETED",
+                "broadcast_address": addr,
+                "broadcast_port": 7000,
+                "cluster_name": cfg.cluster_name,
+                "cql_version": CQL_VERSION,
+                "data_center": cfg.datacenter,
+                "gossip_generation": self.started,
+                "host_id": self.host_id,
+                "listen_address": addr,
+                "listen_port": 7000,
+                "native_protocol_version": "4",
+                "partitioner": "org.apache.cassandra.dht.Murmur3Partitioner",
+                "rack": cfg.rack,
+                "release_version": RELEASE_VERSION,
+                "rpc_address": addr,
+                "rpc_port": self.node.port,
+                "schema_version": self.node.schema.version,
+                "tokens": ["-9223372036854775808"],
+                "truncated_at": None,
             }
         ]
 
     def _system_schema_keyspaces(self) -> list[dict]:
         return [
-            {"keyspace_name": n, "durable_writes": d, "replication": dict(r)} for n, r, d, _t, _ty in self.all_keyspaces()
+            {"keyspace_name": n, "durable_writes": d, "replication": dict(r)}
+            for n, r, d, _t, _ty in self.all_keyspaces()
         ]
 
     def _system_schema_tables(self) -> list[dict]:
@@ -245,9 +395,14 @@ class SystemTables:
                 for c in t.columns.values():
                     out.append(
                         {
-                            "keyspace_name": ks, "table_name": t.name, "column_name": c.name,
-                            "clustering_order": c.order, "column_name_bytes": c.name.encode(), "kind": c.kind,
-                            "position": c.position, "type": c.type.cql_name(),
+                            "keyspace_name": ks,
+                            "table_name": t.name,
+                            "column_name": c.name,
+                            "clustering_order": c.order,
+                            "column_name_bytes": c.name.encode(),
+                            "kind": c.kind,
+                            "position": c.position,
+                            "type": c.type.cql_name(),
                         }
                     )
         return out
@@ -257,7 +412,16 @@ class SystemTables:
         for ks, _r, _d, tables, _ty in self.all_keyspaces():
             for t in tables.values():
                 for name, (type_, at) in t.dropped.items():
-                    out.append({"keyspace_name": ks, "table_name": t.name, "column_name": name, "dropped_time": at // 1000, "kind": "regular", "type": type_})
+                    out.append(
+                        {
+                            "keyspace_name": ks,
+                            "table_name": t.name,
+                            "column_name": name,
+                            "dropped_time": at // 1000,
+                            "kind": "regular",
+                            "type": type_,
+                        }
+                    )
         return out
 
     def _system_schema_types(self) -> list[dict]:
@@ -266,7 +430,9 @@ class SystemTables:
             for ut in types.values():
                 out.append(
                     {
-                        "keyspace_name": ks, "type_name": ut.name, "field_names": list(ut.field_names),
+                        "keyspace_name": ks,
+                        "type_name": ut.name,
+                        "field_names": list(ut.field_names),
                         "field_types": [ft.cql_name() for ft in ut.field_types],
                     }
                 )
@@ -283,5 +449,13 @@ class SystemTables:
                     if idx.get("class"):
                         options["class_name"] = idx["class"]
                         kind = "CUSTOM"
-                    out.append({"keyspace_name": ks, "table_name": t.name, "index_name": name, "kind": kind, "options": options})
+                    out.append(
+                        {
+                            "keyspace_name": ks,
+                            "table_name": t.name,
+                            "index_name": name,
+                            "kind": kind,
+                            "options": options,
+                        }
+                    )
         return out

@@ -140,7 +140,11 @@ class Schema:
                     "replication": ks.replication,
                     "durable_writes": ks.durable_writes,
                     "types": [
-                        {"name": t.name, "fields": list(t.field_names), "types": [ft.cql_name() for ft in t.field_types]}
+                        {
+                            "name": t.name,
+                            "fields": list(t.field_names),
+                            "types": [ft.cql_name() for ft in t.field_types],
+                        }
                         for t in ks.types.values()
                     ],
                     "tables": [

@@ -135,9 +135,7 @@ _counter = iter(range(1_000_000))
 @pytest.fixture
 def keyspace(session):
     name = f"ks{next(_counter)}_{os.getpid() % 1000}"
-    session.execute(
-        f"CREATE KEYSPACE {name} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 3}}"
-    )
+    session.execute(f"CREATE KEYSPACE {name} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 3}}")
     session.set_keyspace(name)
     yield name
     session.execute(f"DROP KEYSPACE {name}")

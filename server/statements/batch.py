@@ -9,7 +9,7 @@ from server.dispatch import Result
 from server.errors import InvalidRequest, Unavailable
 from server.statements.modification import ModificationStatement
 from server.statements.tables import now_micros
-from server.statements.terms import compile_term, BindContext
+from server.statements.terms import BindContext, compile_term
 from storage import cqltypes
 from storage.replicas import NotEnoughReplicas
 
@@ -69,12 +69,16 @@ class BatchStatement:
             else:
                 p = node.executor.prepared_statement(e.statement_id)
             if not isinstance(p.statement, ModificationStatement):
-                raise InvalidRequest("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
+                raise InvalidRequest(
+                    "Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed."
+                )
             stmts.append(p.statement)
             value_lists.append(e.values)
         self = cls(KINDS[m.kind], stmts)
         self._validate()
-        params = msg.QueryParams(consistency=m.consistency, serial_consistency=m.serial_consistency, timestamp=m.timestamp)
+        params = msg.QueryParams(
+            consistency=m.consistency, serial_consistency=m.serial_consistency, timestamp=m.timestamp
+        )
         return await self.run(node, value_lists, params)
 
     async def execute(self, node, session, params) -> Result:
@@ -83,7 +87,8 @@ class BatchStatement:
             raw = self.timestamp(values)
             if raw is not None:
                 params = msg.QueryParams(
-                    consistency=params.consistency, serial_consistency=params.serial_consistency,
+                    consistency=params.consistency,
+                    serial_consistency=params.serial_consistency,
                     timestamp=int.from_bytes(raw, "big", signed=True),
                 )
         return await self.run(node, [values] * len(self.statements), params)
@@ -102,8 +107,10 @@ class BatchStatement:
             rf = node.rf(s.table.keyspace)
             current = None
             if s.needs_read:
+
                 def current(token, pk, ck, _t=s.table, _rf=rf):
                     return node.read_current(_t, token, pk, ck, _rf)
+
             for mu in s.mutations(values, ts, ttl, current):
                 writes.append((mu, rf))
         warnings = None
@@ -117,9 +124,16 @@ class BatchStatement:
             warnings = [
                 f"Batch for [{', '.join(tables)}] is of size {size}, exceeding specified threshold of {warn} by {size - warn}."
             ]
-        required = max(node.consistency_count(s.table.keyspace, params.consistency, for_write=True) for s in self.statements)
+        required = max(
+            node.consistency_count(s.table.keyspace, params.consistency, for_write=True) for s in self.statements
+        )
         try:
             node.replicas.write(writes, required)
         except NotEnoughReplicas as e:
-            raise Unavailable(f"Cannot achieve consistency level {msg.CONSISTENCY_NAMES[params.consistency]}", params.consistency, e.required, e.alive) from None
+            raise Unavailable(
+                f"Cannot achieve consistency level {msg.CONSISTENCY_NAMES[params.consistency]}",
+                params.consistency,
+                e.required,
+                e.alive,
+            ) from None
         return Result(msg.VOID_BODY, warnings)

@@ -14,7 +14,15 @@ from server.statements.tables import keyspace_of
 from storage import cqltypes
 from storage.schema import CLUSTERING, DEFAULT_TABLE_OPTIONS, PARTITION_KEY, REGULAR, STATIC, Column, Keyspace, Table
 
-SYSTEM_KEYSPACES = ("system", "system_schema", "system_auth", "system_distributed", "system_traces", "system_views", "system_virtual_schema")
+SYSTEM_KEYSPACES = (
+    "system",
+    "system_schema",
+    "system_auth",
+    "system_distributed",
+    "system_traces",
+    "system_views",
+    "system_virtual_schema",
+)
 NAME_RE = re.compile(r"^\w{1,48}$")
 STRATEGIES = {
     "SimpleStrategy": "org.apache.cassandra.locator.SimpleStrategy",
@@ -57,7 +65,9 @@ def replication(props: dict, warnings: list[str]) -> dict[str, str]:
         raise ConfigurationException("Missing replication strategy class")
     short = cls.rsplit(".", 1)[-1]
     if short in KEYSPACES_ONLY:
-        warnings.append(f"Replication strategy {short} is an Amazon Keyspaces option; cqld treats it as SimpleStrategy with replication_factor 3")
+        warnings.append(
+            f"Replication strategy {short} is an Amazon Keyspaces option; cqld treats it as SimpleStrategy with replication_factor 3"
+        )
         return {"class": STRATEGIES["SimpleStrategy"], "replication_factor": "3"}
     full = STRATEGIES.get(short)
     if full is None or (cls != short and cls != full):
@@ -68,7 +78,9 @@ def replication(props: dict, warnings: list[str]) -> dict[str, str]:
             raise ConfigurationException("SimpleStrategy requires a replication_factor strategy option.")
         unknown = [k for k in rep if k not in ("class", "replication_factor")]
         if unknown:
-            raise ConfigurationException(f"Unrecognized strategy option {{{', '.join(unknown)}}} passed to SimpleStrategy for keyspace")
+            raise ConfigurationException(
+                f"Unrecognized strategy option {{{', '.join(unknown)}}} passed to SimpleStrategy for keyspace"
+            )
     for k, v in rep.items():
         if k == "class":
             continue
@@ -180,7 +192,9 @@ class DDL:
         if s.table.name in ks.tables:
             if s.if_not_exists:
                 return Result(msg.VOID_BODY)
-            raise AlreadyExists(f'Cannot add already existing table "{s.table.name}" to keyspace "{ks.name}"', ks.name, s.table.name)
+            raise AlreadyExists(
+                f'Cannot add already existing table "{s.table.name}" to keyspace "{ks.name}"', ks.name, s.table.name
+            )
         defs: dict[str, ast.ColumnDef] = {}
         for c in s.columns:
             if c.name in defs:
@@ -195,7 +209,9 @@ class DDL:
                     raise InvalidRequest(f"Unknown definition {name} referenced in CLUSTERING ORDER BY")
                 raise InvalidRequest("Only clustering key columns can be defined in CLUSTERING ORDER directive")
         if order and [n for n, _ in s.clustering_order] != list(s.clustering[: len(order)]):
-            raise InvalidRequest("The order of columns in the CLUSTERING ORDER directive must be the one of the clustering key")
+            raise InvalidRequest(
+                "The order of columns in the CLUSTERING ORDER directive must be the one of the clustering key"
+            )
         columns: dict[str, Column] = {}
         seen_key = set()
         for kind, names in ((PARTITION_KEY, s.partition_key), (CLUSTERING, s.clustering)):
@@ -210,9 +226,13 @@ class DDL:
                     raise InvalidRequest(f"Static column {name} cannot be part of the PRIMARY KEY")
                 t = self._resolve_type(d.type, ks)
                 if t.is_collection and t.is_multicell:
-                    raise InvalidRequest(f"Invalid non-frozen collection type {t.cql_name()} for PRIMARY KEY column '{name}'")
+                    raise InvalidRequest(
+                        f"Invalid non-frozen collection type {t.cql_name()} for PRIMARY KEY column '{name}'"
+                    )
                 if getattr(t, "is_multicell", False) and isinstance(t, cqltypes.UserType):
-                    raise InvalidRequest(f"Invalid non-frozen user-defined type {t.cql_name()} for PRIMARY KEY column '{name}'")
+                    raise InvalidRequest(
+                        f"Invalid non-frozen user-defined type {t.cql_name()} for PRIMARY KEY column '{name}'"
+                    )
                 if t.cql_name() == "counter":
                     raise InvalidRequest(f"counter type is not supported for PRIMARY KEY column '{name}'")
                 ordering = "none" if kind == PARTITION_KEY else order.get(name, "ASC").lower()
@@ -246,7 +266,14 @@ class DDL:
     def _table_options(self, props: dict, warnings: list[str]) -> dict:
         out = {}
         for k, v in props.items():
-            if k in ("tags", "custom_properties", "capacity_mode", "point_in_time_recovery", "encryption_specification", "ttl"):
+            if k in (
+                "tags",
+                "custom_properties",
+                "capacity_mode",
+                "point_in_time_recovery",
+                "encryption_specification",
+                "ttl",
+            ):
                 warnings.append(f"Table property '{k}' is an Amazon Keyspaces option and was ignored")
                 continue
             if k not in DEFAULT_TABLE_OPTIONS and k not in ("id",):
@@ -295,7 +322,9 @@ class DDL:
                 raise InvalidRequest(f"Column with name '{d.name}' already exists")
             t = self._resolve_type(d.type, ks)
             if d.static and not table.clustering:
-                raise InvalidRequest(f"Static columns are not allowed in COMPACT STORAGE tables or tables without clustering columns")
+                raise InvalidRequest(
+                    "Static columns are not allowed in COMPACT STORAGE tables or tables without clustering columns"
+                )
             if (t.cql_name() == "counter") != table.is_counter and table.regulars + table.statics:
                 raise InvalidRequest("Cannot mix counter and non counter columns in the same table")
             table.columns[d.name] = Column(d.name, t, STATIC if d.static else REGULAR)
@@ -318,7 +347,9 @@ class DDL:
             if col.kind not in (PARTITION_KEY, CLUSTERING):
                 raise InvalidRequest(f"Cannot rename non PRIMARY KEY column {old}")
             if new in table.columns:
-                raise InvalidRequest(f"Cannot rename column {old} to {new} in table '{table.name}'; another column with that name already exists")
+                raise InvalidRequest(
+                    f"Cannot rename column {old} to {new} in table '{table.name}'; another column with that name already exists"
+                )
             del table.columns[old]
             col.name = new
             table.columns[new] = col
@@ -366,7 +397,7 @@ class DDL:
         if dup:
             raise InvalidRequest(f"Duplicate field name {sorted(dup)[0]} in type {s.name.name}")
         types = []
-        for n, ref in s.fields:
+        for _name, ref in s.fields:
             t = self._resolve_type(ref, ks)
             if t.cql_name() == "counter":
                 raise InvalidRequest("A user type cannot contain counters")
@@ -388,7 +419,9 @@ class DDL:
         types = list(old.field_types)
         for n, ref in s.add:
             if n in names:
-                raise InvalidRequest(f"Cannot add new field {n} to type {s.name.name}: a field of the same name already exists")
+                raise InvalidRequest(
+                    f"Cannot add new field {n} to type {s.name.name}: a field of the same name already exists"
+                )
             names.append(n)
             types.append(self._resolve_type(ref, ks))
         for a, b in s.renames:
@@ -417,7 +450,9 @@ class DDL:
         for table in ks.tables.values():
             for col in table.columns.values():
                 if col.type.references_udt(ks.name, s.name.name):
-                    raise InvalidRequest(f"Cannot drop user type {ks.name}.{s.name.name} as it is still used by table {ks.name}.{table.name}")
+                    raise InvalidRequest(
+                        f"Cannot drop user type {ks.name}.{s.name.name} as it is still used by table {ks.name}.{table.name}"
+                    )
         del ks.types[s.name.name]
         self._changed()
         return schema_result("DROPPED", "TYPE", ks.name, s.name.name)
@@ -438,7 +473,7 @@ class DDL:
                 raise InvalidRequest(f"Index '{name}' already exists")
         target = s.target
         if col.type.is_collection and col.type.is_multicell and target == "full":
-            raise InvalidRequest(f"full() indexes can only be created on frozen collections")
+            raise InvalidRequest("full() indexes can only be created on frozen collections")
         if col.kind == PARTITION_KEY and len(table.partition_key) == 1:
             raise InvalidRequest(f"Cannot create secondary index on the only partition key column {col.name}")
         table.indexes[name] = {"column": col.name, "target": target, "class": s.custom_class}

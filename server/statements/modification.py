@@ -79,7 +79,9 @@ def compile_key_restrictions(table: Table, where: tuple, ctx: BindContext, allow
         r = restrictions.get(col.name)
         if rel.op == "=":
             if r is not None:
-                raise InvalidRequest(f"{col.name} cannot be restricted by more than one relation if it includes an Equal")
+                raise InvalidRequest(
+                    f"{col.name} cannot be restricted by more than one relation if it includes an Equal"
+                )
             restrictions[col.name] = KeyRestriction(col, eq=compile_term(rel.rhs, col.type, col.name, ctx))
         elif rel.op == "IN":
             if r is not None:
@@ -95,7 +97,9 @@ def compile_key_restrictions(table: Table, where: tuple, ctx: BindContext, allow
             if r is None:
                 r = restrictions[col.name] = KeyRestriction(col)
             elif not r.is_slice:
-                raise InvalidRequest(f"{col.name} cannot be restricted by more than one relation if it includes an Equal")
+                raise InvalidRequest(
+                    f"{col.name} cannot be restricted by more than one relation if it includes an Equal"
+                )
             r.slice[rel.op] = compile_term(rel.rhs, col.type, col.name, ctx)
         else:
             raise InvalidRequest(f"Invalid operator {rel.op} for PRIMARY KEY part {col.name}")
@@ -200,7 +204,9 @@ class ModificationStatement:
 
     def _add_set(self, col, term) -> None:
         if col.type.cql_name() == "counter":
-            raise InvalidRequest(f"Cannot set the value of counter column {col.name} (counters can only be incremented/decremented, not set)")
+            raise InvalidRequest(
+                f"Cannot set the value of counter column {col.name} (counters can only be incremented/decremented, not set)"
+            )
         self.ops.append(Op("set", col, compile_term(term, col.type, col.name, self.ctx)))
 
     def _prepare_update(self, stmt: ast.Update) -> None:
@@ -215,7 +221,9 @@ class ModificationStatement:
             elif isinstance(a, (ast.AddTo, ast.SubtractFrom)):
                 kind = "add" if isinstance(a, ast.AddTo) else "sub"
                 if t.cql_name() == "counter":
-                    self.ops.append(Op(kind, col, compile_term(a.value, cqltypes.lookup_native("bigint"), col.name, ctx)))
+                    self.ops.append(
+                        Op(kind, col, compile_term(a.value, cqltypes.lookup_native("bigint"), col.name, ctx))
+                    )
                 elif t.is_collection and t.is_multicell:
                     vtype = t
                     if kind == "sub" and isinstance(t, cqltypes.MapType):
@@ -226,11 +234,15 @@ class ModificationStatement:
                     self.ops.append(Op(kind, col, compile_term(a.value, t, col.name, ctx)))
                 else:
                     sign = "+" if kind == "add" else "-"
-                    raise InvalidRequest(f"Invalid operation ({col.name} = {col.name} {sign} ?) for non counter column {col.name}")
+                    raise InvalidRequest(
+                        f"Invalid operation ({col.name} = {col.name} {sign} ?) for non counter column {col.name}"
+                    )
                 self.needs_read = True
             elif isinstance(a, ast.Prepend):
                 if not (isinstance(t, cqltypes.ListType) and t.is_multicell):
-                    raise InvalidRequest(f"Invalid operation ({col.name} = ? + {col.name}) for non list column {col.name}")
+                    raise InvalidRequest(
+                        f"Invalid operation ({col.name} = ? + {col.name}) for non list column {col.name}"
+                    )
                 self.ops.append(Op("prepend", col, compile_term(a.value, t, col.name, ctx)))
                 self.needs_read = True
             elif isinstance(a, ast.SetElement):
@@ -299,12 +311,12 @@ class ModificationStatement:
                 later = [d.name for d in table.clustering[i + 1 :] if d.name in self.restrictions]
                 if later:
                     raise InvalidRequest(
-                        f"PRIMARY KEY column \"{later[0]}\" cannot be restricted as preceding column \"{c.name}\" is not restricted"
+                        f'PRIMARY KEY column "{later[0]}" cannot be restricted as preceding column "{c.name}" is not restricted'
                     )
                 break
             if r.is_slice and i + 1 < len(table.clustering) and table.clustering[i + 1].name in self.restrictions:
                 raise InvalidRequest(
-                    f"Clustering column \"{table.clustering[i + 1].name}\" cannot be restricted (preceding column \"{c.name}\" is restricted by a non-EQ relation)"
+                    f'Clustering column "{table.clustering[i + 1].name}" cannot be restricted (preceding column "{c.name}" is restricted by a non-EQ relation)'
                 )
         if self.kind == "update" and missing and not self.static_only:
             raise InvalidRequest(f"Some clustering keys are missing: {', '.join(missing)}")
@@ -497,7 +509,7 @@ def apply_op(op: Op, values: list, cells: dict, cur: dict, ts: int, ttl: int, ex
             return
         if v is None:
             if t.cql_name() == "counter":
-                raise InvalidRequest(f"Invalid null value for counter increment/decrement")
+                raise InvalidRequest("Invalid null value for counter increment/decrement")
             if not t.is_collection:
                 return
         new = combine(op.kind, t, old, v)
@@ -510,7 +522,9 @@ def apply_op(op: Op, values: list, cells: dict, cur: dict, ts: int, ttl: int, ex
         k = op.key(values)
         v = op.value(values)
         if k is None:
-            raise InvalidRequest(f"Invalid null value for {'list index' if isinstance(t, cqltypes.ListType) else 'map key'}")
+            raise InvalidRequest(
+                f"Invalid null value for {'list index' if isinstance(t, cqltypes.ListType) else 'map key'}"
+            )
         if v is UNSET:
             return
         if isinstance(t, cqltypes.ListType):

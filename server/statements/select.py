@@ -40,7 +40,9 @@ class Filter:
         t = self.column.type
         if self.op == "IN":
             cands = [g(values) for g in self.in_getters]
-            return raw is not None and any(c is not None and t.compare(t.deserialize(raw), t.deserialize(c)) == 0 for c in cands)
+            return raw is not None and any(
+                c is not None and t.compare(t.deserialize(raw), t.deserialize(c)) == 0 for c in cands
+            )
         v = self.getter(values)
         if v is None or v is UNSET:
             raise InvalidRequest(f"Invalid null value for column {self.column.name}")
@@ -101,7 +103,9 @@ class SelectStatement:
                         "The token function arguments must be in the partition key order: "
                         + ", ".join(c.name for c in table.partition_key)
                     )
-                self.token_bounds.append((rel.op, compile_term(rel.rhs, cqltypes.lookup_native("bigint"), "partition key token", ctx)))
+                self.token_bounds.append(
+                    (rel.op, compile_term(rel.rhs, cqltypes.lookup_native("bigint"), "partition key token", ctx))
+                )
                 continue
             if isinstance(rel.lhs, tuple):
                 self._multi(rel)
@@ -112,16 +116,22 @@ class SelectStatement:
                 r = target.get(col.name)
                 if rel.op == "=":
                     if r is not None:
-                        raise InvalidRequest(f"{col.name} cannot be restricted by more than one relation if it includes an Equal")
+                        raise InvalidRequest(
+                            f"{col.name} cannot be restricted by more than one relation if it includes an Equal"
+                        )
                     target[col.name] = KeyRestriction(col, eq=compile_term(rel.rhs, col.type, col.name, ctx))
                 elif rel.op == "IN":
                     if r is not None:
-                        raise InvalidRequest(f"{col.name} cannot be restricted by more than one relation if it includes a IN")
+                        raise InvalidRequest(
+                            f"{col.name} cannot be restricted by more than one relation if it includes a IN"
+                        )
                     if isinstance(rel.rhs, ast.BindMarker):
                         ctx.receive(rel.rhs, f"in({col.name})", cqltypes.ListType(col.type))
                         target[col.name] = KeyRestriction(col, in_marker=lambda v, _i=rel.rhs.index: v[_i])
                     else:
-                        target[col.name] = KeyRestriction(col, in_=[compile_term(t, col.type, col.name, ctx) for t in rel.rhs])
+                        target[col.name] = KeyRestriction(
+                            col, in_=[compile_term(t, col.type, col.name, ctx) for t in rel.rhs]
+                        )
                 else:
                     if col.kind == PARTITION_KEY:
                         raise InvalidRequest(
@@ -130,7 +140,9 @@ class SelectStatement:
                     if r is None:
                         r = target[col.name] = KeyRestriction(col)
                     elif not r.is_slice:
-                        raise InvalidRequest(f"{col.name} cannot be restricted by more than one relation if it includes an Equal")
+                        raise InvalidRequest(
+                            f"{col.name} cannot be restricted by more than one relation if it includes an Equal"
+                        )
                     if rel.op in r.slice or (rel.op[0] in "<>" and any(k[0] == rel.op[0] for k in r.slice)):
                         bound = "start" if rel.op[0] == ">" else "end"
                         raise InvalidRequest(f"More than one restriction was found for the {bound} bound on {col.name}")
@@ -138,7 +150,9 @@ class SelectStatement:
                 continue
             # Anything else is a filter on the rows read.
             if rel.op == "IN":
-                getters = [compile_term(t, col.type, col.name, ctx) for t in rel.rhs] if isinstance(rel.rhs, tuple) else None
+                getters = (
+                    [compile_term(t, col.type, col.name, ctx) for t in rel.rhs] if isinstance(rel.rhs, tuple) else None
+                )
                 if getters is None:
                     raise InvalidRequest(f"IN ? is not supported for filtering on column {col.name}")
                 self.filters.append(Filter(col, "IN", None, getters))
@@ -157,7 +171,7 @@ class SelectStatement:
                     needs_filtering = True
             elif rel.op in ("=", "!=", "<", "<=", ">", ">="):
                 if rel.op == "!=":
-                    raise InvalidRequest(f"Unsupported \"!=\" relation: {col.name} != ...")
+                    raise InvalidRequest(f'Unsupported "!=" relation: {col.name} != ...')
                 self.filters.append(Filter(col, rel.op, compile_term(rel.rhs, col.type, col.name, ctx)))
                 if not (rel.op == "=" and self._indexed(col, "=")):
                     needs_filtering = True
@@ -184,7 +198,7 @@ class SelectStatement:
                 raise InvalidRequest(
                     f'PRIMARY KEY column "{later}" cannot be restricted as preceding column "{bad.name}" is not restricted'
                 )
-            for name, r in list(self.ck.items()):
+            for r in list(self.ck.values()):
                 self._to_filter(r)
             self.ck = {}
         if (self.ck or self.multi) and not pk_complete and not self.virtual:
@@ -225,7 +239,9 @@ class SelectStatement:
         cols = [column_of(table, n) for n in rel.lhs]
         for i, c in enumerate(cols):
             if c.kind != CLUSTERING:
-                raise InvalidRequest(f"Multi-column relations can only be applied to clustering columns but was applied to: {c.name}")
+                raise InvalidRequest(
+                    f"Multi-column relations can only be applied to clustering columns but was applied to: {c.name}"
+                )
             if c.position != i:
                 raise InvalidRequest(
                     "Clustering columns must appear in the PRIMARY KEY order in multi-column relations: "
@@ -265,9 +281,13 @@ class SelectStatement:
         for i, (name, direction) in enumerate(order_by):
             col = column_of(table, name)
             if col.kind != CLUSTERING:
-                raise InvalidRequest(f"Order by is currently only supported on the clustered columns of the PRIMARY KEY, got {name}")
+                raise InvalidRequest(
+                    f"Order by is currently only supported on the clustered columns of the PRIMARY KEY, got {name}"
+                )
             if col.position != i:
-                raise InvalidRequest("Order by currently only supports the ordering of columns following their declared order in the PRIMARY KEY")
+                raise InvalidRequest(
+                    "Order by currently only supports the ordering of columns following their declared order in the PRIMARY KEY"
+                )
             natural = col.order.upper() if col.order != "none" else "ASC"
             reversed_flags.append(direction.upper() != natural)
         if len(set(reversed_flags)) > 1:
@@ -444,12 +464,17 @@ class SelectStatement:
             from storage import token as tokens
 
             def scan():
-                for token, pk in node.replicas.partitions(table.id_bytes, after=resume_after and (resume_after[0], resume_after[1])):
+                for token, pk in node.replicas.partitions(
+                    table.id_bytes, after=resume_after and (resume_after[0], resume_after[1])
+                ):
                     yield token, pk, tokens.split_partition_key(pk, len(pk_types))
 
             source = scan()
             if resume_after is not None:
-                source = _prepend((resume_after[0], resume_after[1], tokens.split_partition_key(resume_after[1], len(pk_types))), source)
+                source = _prepend(
+                    (resume_after[0], resume_after[1], tokens.split_partition_key(resume_after[1], len(pk_types))),
+                    source,
+                )
         else:
             source = iter(parts)
             if resume_after is not None:
@@ -467,7 +492,9 @@ class SelectStatement:
                         end = last_ck if end is None or last_ck < end else end
                     else:
                         start = max(start, last_ck + b"\x00")
-                h, rows = node.read_partition(table, token, pk, required, rf, start=start, end=end, reverse=self.reverse)
+                h, rows = node.read_partition(
+                    table, token, pk, required, rf, start=start, end=end, reverse=self.reverse
+                )
                 header = h
                 got.extend((ck, r) for ck, r in rows if in_bounds(ck, lo, lo_incl, hi, hi_incl))
             if resuming and header is not None and not got:

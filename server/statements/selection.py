@@ -102,7 +102,9 @@ class Selection:
             col = column_of(table, name)
             keys = table.partition_key + table.clustering
             if i >= len(keys) or keys[i].name != col.name:
-                raise InvalidRequest("Group by currently only support groups of columns following their declared order in the PRIMARY KEY")
+                raise InvalidRequest(
+                    "Group by currently only support groups of columns following their declared order in the PRIMARY KEY"
+                )
             group.append(col.name)
         if stmt.distinct:
             for s in sels:
@@ -264,10 +266,20 @@ def _function(table, call: ast.FunctionCall) -> Selector:
         return Aggregate(f"system.count({arg.name})", cqltypes.lookup_native("bigint"), "count", arg)
     if name in ("min", "max", "sum", "avg"):
         if len(args) != 1:
-            raise InvalidRequest(f"Invalid number of arguments in call to function system.{name}: 1 required but {len(args)} provided")
+            raise InvalidRequest(
+                f"Invalid number of arguments in call to function system.{name}: 1 required but {len(args)} provided"
+            )
         arg = _build(table, args[0])
         if name in ("sum", "avg") and arg.type.cql_name() not in (
-            "tinyint", "smallint", "int", "bigint", "varint", "float", "double", "decimal", "counter"
+            "tinyint",
+            "smallint",
+            "int",
+            "bigint",
+            "varint",
+            "float",
+            "double",
+            "decimal",
+            "counter",
         ):
             raise InvalidRequest(f"Invalid call to function {name}, none of its type signatures match")
         return Aggregate(f"system.{name}({arg.name})", arg.type, name, arg)
@@ -276,14 +288,16 @@ def _function(table, call: ast.FunctionCall) -> Selector:
         if [c.name for c in cols] != [c.name for c in table.partition_key]:
             raise InvalidRequest("Invalid arguments for token(): the partition key columns are required")
 
-        def token(row, _cols=[c.name for c in cols]):
+        def token(row, _cols=tuple(c.name for c in cols)):
             parts = [row.values.get(n) for n in _cols]
             return _BIGINT.pack(tokens.murmur3_token(tokens.partition_key_bytes(parts)))
 
         return Selector(f"system.token({', '.join(c.name for c in cols)})", cqltypes.lookup_native("bigint"), token)
     if name in ("totimestamp", "dateof", "tounixtimestamp", "unixtimestampof", "todate"):
         arg = _build(table, args[0])
-        out_t = cqltypes.lookup_native({"tounixtimestamp": "bigint", "unixtimestampof": "bigint", "todate": "date"}.get(name, "timestamp"))
+        out_t = cqltypes.lookup_native(
+            {"tounixtimestamp": "bigint", "unixtimestampof": "bigint", "todate": "date"}.get(name, "timestamp")
+        )
 
         def conv(row, _a=arg, _out=out_t, _n=name):
             raw = _a.value(row)

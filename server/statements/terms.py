@@ -70,7 +70,9 @@ def compile_term(term, type_, name: str, ctx: BindContext) -> Getter:
             try:
                 v = values[_i]
             except IndexError:
-                raise InvalidRequest(f"There were {len(values)} markers(?) in CQL but {_i + 1} bound variables") from None
+                raise InvalidRequest(
+                    f"There were {len(values)} markers(?) in CQL but {_i + 1} bound variables"
+                ) from None
             if v is None or v is UNSET:
                 return v
             try:

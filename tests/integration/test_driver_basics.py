@@ -26,7 +26,9 @@ def test_connect_negotiates_v4_and_reads_system_local(cluster, session):
 
 def test_ddl_is_fast_and_visible_in_driver_metadata(cluster, session, keyspace):
     started = time.monotonic()
-    session.execute("CREATE TABLE t (k int, c text, s int static, v list<int>, PRIMARY KEY (k, c)) WITH CLUSTERING ORDER BY (c DESC)")
+    session.execute(
+        "CREATE TABLE t (k int, c text, s int static, v list<int>, PRIMARY KEY (k, c)) WITH CLUSTERING ORDER BY (c DESC)"
+    )
     # No 10 s schema-agreement wait: schema_version changed and peers are empty.
     assert time.monotonic() - started < 5
     meta = cluster.metadata.keyspaces[keyspace].tables["t"]
@@ -121,7 +123,9 @@ def test_compression(server, compression):
         rows = list(s.execute("SELECT keyspace_name FROM system_schema.keyspaces"))
         assert "system" in {r.keyspace_name for r in rows}
         big = "x" * 50_000
-        s.execute("CREATE KEYSPACE IF NOT EXISTS comp WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+        s.execute(
+            "CREATE KEYSPACE IF NOT EXISTS comp WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"
+        )
         s.execute("CREATE TABLE IF NOT EXISTS comp.t (k int PRIMARY KEY, v text)")
         s.execute("INSERT INTO comp.t (k, v) VALUES (1, %s)", (big,))
         assert s.execute("SELECT v FROM comp.t WHERE k = 1").one().v == big

@@ -59,7 +59,10 @@ def test_other_versions_get_the_negotiation_error(server, version):
         s.sendall(frame(0x05, stream=7, version=version))
         v, stream, opcode, body = read_frame(s)
     assert (v, stream, opcode) == (0x84, 7, 0x00)
-    assert error_of(body) == (0x000A, f"Invalid or unsupported protocol version ({version}); supported versions are (4/v4)")
+    assert error_of(body) == (
+        0x000A,
+        f"Invalid or unsupported protocol version ({version}); supported versions are (4/v4)",
+    )
 
 
 def test_v2_header_is_refused_without_waiting_for_nine_bytes(server):
@@ -116,7 +119,9 @@ def test_forged_paging_state_is_an_error_not_a_crash(conn):
     # Cassandra answers an undecodable paging state with a Protocol error; the connection stays.
     q = b"SELECT keyspace_name FROM system_schema.keyspaces"
     forged = b"\x00forged-state-bytes-here"
-    body = struct.pack(">i", len(q)) + q + struct.pack(">HBi", 1, 0x04 | 0x08, 2) + struct.pack(">i", len(forged)) + forged
+    body = (
+        struct.pack(">i", len(q)) + q + struct.pack(">HBi", 1, 0x04 | 0x08, 2) + struct.pack(">i", len(forged)) + forged
+    )
     conn.sendall(frame(0x07, body, stream=11))
     _v, stream, opcode, resp = read_frame(conn)
     assert (stream, opcode) == (11, 0x00)

@@ -230,12 +230,19 @@ async def simulate(cfg: SimConfig) -> SimResult:
     for i in range(cfg.coordinators):
         skew = rng.randint(-cfg.skew_micros, cfg.skew_micros)
         clock = BallotClock(lambda skew=skew: int(loop.time() * 1e6) + 1_700_000_000_000_000 + skew, node=i + 1)
-        ft = FaultyTransport(cluster.local, rng.randrange(1 << 30), drop_request=cfg.drop_request,
-                             drop_reply=cfg.drop_reply, duplicate=cfg.duplicate, delay=cfg.delay,
-                             timeout=cfg.net_timeout)
+        ft = FaultyTransport(
+            cluster.local,
+            rng.randrange(1 << 30),
+            drop_request=cfg.drop_request,
+            drop_reply=cfg.drop_reply,
+            duplicate=cfg.duplicate,
+            delay=cfg.delay,
+            timeout=cfg.net_timeout,
+        )
         transports.append(ft)
         result.coordinators.append(
-            Coordinator(clock, ft, random.Random(rng.randrange(1 << 30)), asyncio.sleep, loop.time))
+            Coordinator(clock, ft, random.Random(rng.randrange(1 << 30)), asyncio.sleep, loop.time)
+        )
     keys = [f"k{i}" for i in range(cfg.keys)]
     op_ids = iter(range(1, 1 << 30))
     done = asyncio.Event()
@@ -252,16 +259,25 @@ async def simulate(cfg: SimConfig) -> SimResult:
             try:
                 if crng.random() < 0.3:
                     rec.input = ("read",)
-                    read = await coord.read_serial(key, cluster.replicas, None, lww_merge,
-                                                   quorum=cluster.quorum, timeout=cfg.timeout)
+                    read = await coord.read_serial(
+                        key, cluster.replicas, None, lww_merge, quorum=cluster.quorum, timeout=cfg.timeout
+                    )
                     rec.output = ("ok", None if read is None else read[0])
                     last_seen = rec.output[1]
                 else:
                     expected = last_seen if crng.random() < 0.7 else crng.choice([None, 0, 1, 2, 3])
                     new = crng.randint(0, 3)
                     rec.input = ("cas", expected, new)
-                    res = await coord.cas(key, cluster.replicas, None, _decide(expected, new, op_id), lww_merge,
-                                          quorum=cluster.quorum, commit_acks=commit_acks, timeout=cfg.timeout)
+                    res = await coord.cas(
+                        key,
+                        cluster.replicas,
+                        None,
+                        _decide(expected, new, op_id),
+                        lww_merge,
+                        quorum=cluster.quorum,
+                        commit_acks=commit_acks,
+                        timeout=cfg.timeout,
+                    )
                     if res.applied:
                         rec.output = ("applied",)
                         last_seen = new
@@ -383,6 +399,9 @@ def check_result(res: SimResult) -> None:
 
     # (a) linearizability, one register per key.
     for key in keys:
-        ops = [Op(r.call, r.ret, r.input, r.output, r.client)
-               for r in res.records if r.key == key and r.status in ("ok", "unknown")]
+        ops = [
+            Op(r.call, r.ret, r.input, r.output, r.client)
+            for r in res.records
+            if r.key == key and r.status in ("ok", "unknown")
+        ]
         assert check_linearizable(ops, None, cas_register_step), f"history of {key} is not linearizable"

@@ -70,8 +70,16 @@ def cas_decide(expected: Any, new: Any, op_id: int = 0):  # type: ignore[no-unty
 
 async def do_cas(c: Coordinator, cl: Cluster, expected: Any, new: Any, key: str = "k", **kw: Any) -> Any:
     kw.setdefault("commit_acks", cl.quorum)
-    return await c.cas(key, cl.replicas, None, cas_decide(expected, new), lww_merge, quorum=cl.quorum,
-                       timeout=kw.pop("timeout", 1.0), **kw)
+    return await c.cas(
+        key,
+        cl.replicas,
+        None,
+        cas_decide(expected, new),
+        lww_merge,
+        quorum=cl.quorum,
+        timeout=kw.pop("timeout", 1.0),
+        **kw,
+    )
 
 
 def test_insert_then_conditional_update_fast_path() -> None:
@@ -238,8 +246,16 @@ def test_per_key_queue_is_fifo_and_bounded() -> None:
         order: list[int] = []
 
         async def op(i: int) -> Any:
-            res = await c.cas("k", cl.replicas, None, lambda read, ts, i=i: ((i, ts, i), True), lww_merge,
-                              quorum=2, commit_acks=2, timeout=1.0)
+            res = await c.cas(
+                "k",
+                cl.replicas,
+                None,
+                lambda read, ts, i=i: ((i, ts, i), True),
+                lww_merge,
+                quorum=2,
+                commit_acks=2,
+                timeout=1.0,
+            )
             order.append(i)
             return res
 
@@ -274,8 +290,9 @@ def test_queue_wait_times_out() -> None:
 
 def _round(update: Any = ("v", 0, 1), replicas: tuple[str, ...] = ("a", "b", "c")) -> CasRound:
     ballot = ballot_from_micros(EPOCH, node=1)
-    return CasRound("k", replicas, ballot, None, lambda read, ts: (update, update is not None), lww_merge,
-                    quorum=2, commit_acks=2)
+    return CasRound(
+        "k", replicas, ballot, None, lambda read, ts: (update, update is not None), lww_merge, quorum=2, commit_acks=2
+    )
 
 
 def _promise_all(rnd: CasRound) -> Broadcast:
@@ -318,9 +335,14 @@ def test_round_lost_reply_with_refusals_is_unknown_but_lost_request_is_not() -> 
 def test_round_empty_proposal_partially_accepted_retries() -> None:
     rnd = _round(update=None)
     bc = rnd.start()
-    out = rnd.on_replies(bc.seq, [("a", Promise(rnd.ballot, True, None, None, None)),
-                                  ("b", Promise(rnd.ballot, True, None, None, None)),
-                                  ("c", ReplicaDown("c", False))])
+    out = rnd.on_replies(
+        bc.seq,
+        [
+            ("a", Promise(rnd.ballot, True, None, None, None)),
+            ("b", Promise(rnd.ballot, True, None, None, None)),
+            ("c", ReplicaDown("c", False)),
+        ],
+    )
     assert isinstance(out, Broadcast) and out.message == Propose(Proposal(rnd.ballot, "k", None))
     higher = ballot_from_micros(EPOCH + 5, node=2)
     out = rnd.on_replies(out.seq, [("a", Accepted(rnd.ballot)), ("b", Refused(higher)), ("c", Refused(higher))])

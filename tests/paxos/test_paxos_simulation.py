@@ -34,8 +34,11 @@ def test_simulation_faulty_network(seed: int) -> None:
 def test_simulation_heavy_contention_no_faults(seed: int) -> None:
     # One key, many coordinators, no faults: pure ballot duelling. Nothing may time out; a proposal
     # accepted by one replica and then superseded is legitimately "unknown" (CASSANDRA-6013).
-    res = _run(SimConfig(seed=seed, keys=1, coordinators=4, drop_request=0, drop_reply=0, duplicate=0,
-                         nemesis=False, timeout=5.0))
+    res = _run(
+        SimConfig(
+            seed=seed, keys=1, coordinators=4, drop_request=0, drop_reply=0, duplicate=0, nemesis=False, timeout=5.0
+        )
+    )
     assert all(r.status in ("ok", "unknown") for r in res.records)
     assert sum(r.output == ("applied",) for r in res.records) >= 10
 

@@ -203,8 +203,13 @@ def test_table_composite_partition_key_and_desc_clustering() -> None:
     add_table(
         ks,
         "events",
-        [("a", "int", "pk"), ("b", "text", "pk"), ("ts", "timestamp", "ck desc"), ("seq", "int", "ck"),
-         ("payload", "blob", "")],
+        [
+            ("a", "int", "pk"),
+            ("b", "text", "pk"),
+            ("ts", "timestamp", "ck desc"),
+            ("seq", "int", "ck"),
+            ("payload", "blob", ""),
+        ],
     )
     assert run("DESC TABLE ks.events", [ks])[1][0][3] == (
         "CREATE TABLE ks.events (\n"
@@ -309,7 +314,15 @@ def test_table_with_internals_prints_id_and_dropped_columns() -> None:
 
 def test_java_double() -> None:
     assert [java_double(v) for v in (0.01, 1, 1.0, 0.1, 0.001, 0.0001, 1e7, 12345.5, 0.0)] == [
-        "0.01", "1.0", "1.0", "0.1", "0.001", "1.0E-4", "1.0E7", "12345.5", "0.0",
+        "0.01",
+        "1.0",
+        "1.0",
+        "0.1",
+        "0.001",
+        "1.0E-4",
+        "1.0E7",
+        "12345.5",
+        "0.0",
     ]
 
 
@@ -321,8 +334,13 @@ def test_index_forms() -> None:
     t = add_table(
         ks,
         "t",
-        [("k", "int", "pk"), ("m", "map<text, int>", ""), ("l", "list<int>", ""), ("f", "frozen<list<int>>", ""),
-         ("v", "text", "")],
+        [
+            ("k", "int", "pk"),
+            ("m", "map<text, int>", ""),
+            ("l", "list<int>", ""),
+            ("f", "frozen<list<int>>", ""),
+            ("v", "text", ""),
+        ],
     )
     t.indexes.update(
         {
@@ -374,7 +392,11 @@ def test_cluster_without_and_with_user_keyspace(schema: list[Keyspace]) -> None:
     assert cols == base + [("range_ownership", "map<text, frozen<list<text>>>")]
     assert rows == [["Test Cluster", "Murmur3Partitioner", "SimpleSnitch", {"-9223372036854775808": ["127.0.0.1"]}]]
     cols, rows = describe(
-        parse("DESC CLUSTER"), schema, "ks", "C", "org.apache.cassandra.dht.RandomPartitioner",
+        parse("DESC CLUSTER"),
+        schema,
+        "ks",
+        "C",
+        "org.apache.cassandra.dht.RandomPartitioner",
         range_ownership={"0": ["10.0.0.1"]},
     )
     assert rows == [["C", "RandomPartitioner", "SimpleSnitch", {"0": ["10.0.0.1"]}]]
