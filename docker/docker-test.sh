@@ -49,12 +49,12 @@ skip() {
     cat <<EOF
 
 ##############################################################################
-##                                                                          ##
+##
 ##  SKIPPED: no Docker engine could be started: $1
-##                                                                          ##
-##  The cqld image was NOT built or tested. docker/docker-test.sh needs a   ##
-##  reachable Docker engine, or root to install docker.io and run dockerd.  ##
-##                                                                          ##
+##
+##  The cqld image was NOT built or tested. docker/docker-test.sh needs a
+##  reachable Docker engine, or root to install docker.io and run dockerd.
+##
 ##############################################################################
 EOF
     if [ -n "$DOCKERD_LOG" ] && [ -f "$DOCKERD_LOG" ]; then
@@ -79,6 +79,11 @@ stop_dockerd() {
         done
         kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
     fi
+    umount_netns
+    return 0
+}
+
+umount_netns() { # dockerd leaves its default netns bind-mounted under the exec root
     if [ -d "$WORK/exec/netns" ]; then
         for ns in "$WORK"/exec/netns/*; do
             [ -e "$ns" ] && umount "$ns" 2>/dev/null || true
@@ -108,7 +113,10 @@ cleanup() {
     fi
     total=$(($(date +%s) - START))
     case $STATUS in
-    pass) printf '\n==> docker-test: PASS (%ss)\n' "$total" ;;
+    pass)
+        [ -n "$DOCKERD_LOG" ] && [ -z "$STARTED_DOCKERD" ] && rm -f "$DOCKERD_LOG"
+        printf '\n==> docker-test: PASS (%ss)\n' "$total"
+        ;;
     skipped) printf '\n==> docker-test: SKIPPED (%ss)\n' "$total" ;;
     *)
         printf '\n==> docker-test: FAIL (%ss)\n' "$total" >&2
@@ -142,6 +150,10 @@ ensure_engine() {
     fi
     command -v dockerd >/dev/null 2>&1 || skip "dockerd not found after installing docker.io"
     mkdir -p "$WORK/data" "$WORK/exec"
+    if [ -f "$WORK/dockerd.pid" ] && kill -0 "$(cat "$WORK/dockerd.pid")" 2>/dev/null; then
+        skip "a dockerd (pid $(cat "$WORK/dockerd.pid")) owns $WORK but does not answer"
+    fi
+    umount_netns # left over from a dockerd that was killed
     DOCKERD_LOG=$(mktemp "${TMPDIR:-/tmp}/cqld-dockerd.XXXXXX.log")
     log "starting dockerd (log: $DOCKERD_LOG)"
     # --bridge=none: no docker0/172.17.0.0/16 on this host; containers use --network host.
@@ -278,6 +290,7 @@ for d in server cql_grammar storage paxos; do
 done
 cp docker/Dockerfile docker/healthcheck.py "$CTX/docker/"
 log "docker build --network host -t $IMAGE (log: $WORK/build.log)"
+old_id=$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null) || old_id=""
 t0=$(date +%s)
 DOCKER_BUILDKIT=0 timeout 600 docker build --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" \
     -f "$CTX/docker/Dockerfile" -t "$IMAGE" "$CTX" >"$WORK/build.log" 2>&1 ||
@@ -286,6 +299,10 @@ DOCKER_BUILDKIT=0 timeout 600 docker build --network host --build-arg "BASE_IMAG
         die "docker build failed (full log: $WORK/build.log)"
     }
 log "built $IMAGE in $(($(date +%s) - t0))s"
+new_id=$(docker image inspect -f '{{.Id}}' "$IMAGE")
+if [ -n "$old_id" ] && [ "$old_id" != "$new_id" ]; then
+    docker rmi "$old_id" >/dev/null 2>&1 || true # the previous build of this tag, now dangling
+fi
 
 # --bridge=none leaves no bridge for -p, so the container shares the host network and cqld
 # listens on 127.0.0.1:$PORT (the healthcheck reads CQLD_PORT).

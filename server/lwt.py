@@ -142,7 +142,8 @@ class LwtService:
         def current_row(header, rows, now_s):
             live = live_rows(table, pk_values, header, rows, now_s, include_static_only=True)
             row = next((r for r in live if r.ck == ck and not r.static_only), None)
-            static_row = next((r for r in live if r.static_only), None) if row is None else row
+            # Statics ride on every row of the partition, or alone when it has no rows.
+            static_row = row if row is not None else (live[0] if live else None)
             return live, row, static_row
 
         def decide(merged, timestamp: int):

@@ -66,8 +66,8 @@ def test_byte_by_byte():
     data = sample_bytes()
     ends = set()
     pos = 0
-    for stream, op, body, flags in SAMPLES:
-        pos += 9 + len(body)
+    for sample in SAMPLES:
+        pos += 9 + len(sample[2])
         ends.add(pos)
     for i in range(len(data)):
         out = d.feed(data[i : i + 1])
