@@ -130,3 +130,10 @@ class Unprepared(CqlError):
 
     def extra(self) -> bytes:
         return wire.short_bytes(self.statement_id)
+
+
+def unavailable(consistency: int, required: int, alive: int) -> Unavailable:
+    from server.messages import CONSISTENCY_NAMES
+
+    name = CONSISTENCY_NAMES.get(consistency, str(consistency))
+    return Unavailable(f"Cannot achieve consistency level {name}", consistency, required, alive)

@@ -10,7 +10,8 @@ from cql_grammar import ast, parse
 from cql_grammar.errors import CqlSyntaxError
 from server import messages as msg
 from server.dispatch import Result
-from server.errors import InvalidRequest, SyntaxException, Unavailable, Unprepared
+from server.errors import InvalidRequest, SyntaxException, Unprepared, unavailable
+from server.statements.admin import ShardAdminStatement, is_admin
 from server.statements.batch import BatchStatement
 from server.statements.ddl import DDL
 from server.statements.modification import ModificationStatement
@@ -71,6 +72,8 @@ class Executor:
 
     def _build(self, tree, keyspace: str | None):
         node = self.node
+        if is_admin(tree):
+            return ShardAdminStatement.prepare(tree)
         if isinstance(tree, ast.Select):
             return SelectStatement.prepare(node, tree, keyspace)
         if isinstance(tree, (ast.Insert, ast.Update, ast.Delete)):
@@ -152,12 +155,7 @@ class Executor:
             try:
                 return await stmt.execute(node, session, params)
             except NotEnoughReplicas as e:
-                raise Unavailable(
-                    f"Cannot achieve consistency level {msg.CONSISTENCY_NAMES[params.consistency]}",
-                    params.consistency,
-                    e.required,
-                    e.alive,
-                ) from None
+                raise unavailable(params.consistency, e.required, e.alive) from None
         if isinstance(stmt, ModificationStatement):
             return await self.modify(stmt, params)
         return await stmt.execute(node, session, params)
@@ -166,7 +164,14 @@ class Executor:
         node = self.node
         values = node.bind_values(stmt, params)
         if stmt.is_conditional:
-            return await node.lwt.cas(stmt, values, params)
+            result = await node.lwt.cas(stmt, values, params)
+            # One fsync for the whole transaction (promise, accept, commit), as for a plain write: in one
+            # process every proposer dies with the replicas, so no unsynced promise can be relied upon.
+            await node.group_commit.wait()
+            # One fsync for the whole transaction (promise, accept, commit), as for a plain write: in one
+            # process every proposer dies with the replicas, so no unsynced promise can be relied upon.
+            await node.group_commit.wait()
+            return result
         if params.consistency in SERIAL_CLS:
             raise InvalidRequest("You must use conditional updates for serializable writes")
         ts, ttl = stmt.write_params(values, params.timestamp)
@@ -180,13 +185,5 @@ class Executor:
                 return node.read_current(table, token, pk, ck, rf)
 
         muts = stmt.mutations(values, ts, ttl, current)
-        try:
-            node.replicas.write([(m, rf) for m in muts], required)
-        except NotEnoughReplicas as e:
-            raise Unavailable(
-                f"Cannot achieve consistency level {msg.CONSISTENCY_NAMES[params.consistency]}",
-                params.consistency,
-                e.required,
-                e.alive,
-            ) from None
+        await node.write([(m, rf) for m in muts], required, params.consistency)
         return Result(msg.VOID_BODY)

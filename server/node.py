@@ -15,9 +15,10 @@ import uuid
 from server import messages as msg
 from server.connection import Connection
 from server.dispatch import Dispatcher, Result
-from server.errors import InvalidRequest, Unavailable
+from server.errors import InvalidRequest, Unavailable, unavailable
 from server.executor import Executor
 from server.system_tables import RELEASE_VERSION, SystemTables
+from storage.commit import GroupCommit
 from storage.engine import Engine
 from storage.replicas import NotEnoughReplicas, ReplicaSet
 from storage.schema import Schema
@@ -44,7 +45,8 @@ class Node:
         cfg = self.config
         t0 = time.monotonic()
         os.makedirs(cfg.data_dir, exist_ok=True)
-        self.engine = Engine(os.path.join(cfg.data_dir, "db"), sync=cfg.commitlog_sync == "batch")
+        self.engine = Engine(os.path.join(cfg.data_dir, "db"))
+        self.group_commit = GroupCommit(self.engine.sync, cfg.commitlog_sync == "batch")
         self.schema = Schema.load(self.engine)
         raw = self.engine.get(HOST_ID_KEY)
         if raw is None:
@@ -182,6 +184,30 @@ class Node:
         if check and n > rf:
             raise Unavailable(f"Cannot achieve consistency level {name}", cl, n, rf)
         return n
+
+    async def set_shard_alive(self, shard: int, alive: bool) -> None:
+        """Stop or start a replica shard. A started shard first catches up from its live peers (a
+        repair of every partition it owns), so it counts toward quorums only once it is current."""
+        replica = self.replicas.replicas[shard]
+        if alive and not replica.alive:
+            repaired = self.replicas.repair_shard(shard, [(t.id_bytes, self.rf(t.keyspace)) for t in self.all_tables()])
+            log.info("replica shard %d caught up: %d partitions repaired", shard, repaired)
+        replica.alive = alive
+        self.lwt.set_alive(shard, alive)
+        log.warning("replica shard %d is now %s", shard, "up" if alive else "down")
+
+    def all_tables(self):
+        for ks in self.schema.keyspaces.values():
+            yield from ks.tables.values()
+
+    async def write(self, writes: list, required: int, consistency: int) -> None:
+        """Apply mutations on their live replicas in one atomic engine write, then wait for the disk as
+        commitlog_sync says (group commit)."""
+        try:
+            self.replicas.write(writes, required)
+        except NotEnoughReplicas as e:
+            raise unavailable(consistency, e.required, e.alive) from None
+        await self.group_commit.wait()
 
     def read_partition(self, table, token, pk, required, rf, **slice_):
         return self.replicas.read_partition(table.id_bytes, token, pk, rf, required, **slice_)

@@ -207,6 +207,9 @@ DEFINITIONS: dict[str, dict[str, tuple[list[str], list[str], dict[str, str]]]] =
             },
         ),
     },
+    "system_views": {
+        "replica_shards": (["shard"], [], {"shard": "int", "alive": "boolean", "last_token": "bigint"}),
+    },
     "system_auth": {
         "roles": (
             ["role"],
@@ -260,6 +263,7 @@ DEFINITIONS: dict[str, dict[str, tuple[list[str], list[str], dict[str, str]]]] =
 SYSTEM_REPLICATION = {
     "system": {"class": "org.apache.cassandra.locator.LocalStrategy"},
     "system_schema": {"class": "org.apache.cassandra.locator.LocalStrategy"},
+    "system_views": {"class": "org.apache.cassandra.locator.LocalStrategy"},
     "system_auth": {"class": "org.apache.cassandra.locator.SimpleStrategy", "replication_factor": "1"},
     "system_distributed": {"class": "org.apache.cassandra.locator.SimpleStrategy", "replication_factor": "3"},
     "system_traces": {"class": "org.apache.cassandra.locator.SimpleStrategy", "replication_factor": "2"},
@@ -371,6 +375,10 @@ class SystemTables:
                 "truncated_at": None,
             }
         ]
+
+    def _system_views_replica_shards(self) -> list[dict]:
+        rs = self.node.replicas
+        return [{"shard": r.shard, "alive": r.alive, "last_token": rs.ring[r.shard]} for r in rs.replicas]
 
     def _system_schema_keyspaces(self) -> list[dict]:
         return [

@@ -102,6 +102,33 @@ class ReplicaSet:
                 last = (token, pk)
                 yield token, pk
 
+    def repair_shard(self, shard: int, tables: list[tuple[bytes, int]]) -> int:
+        """Bring a (stopped) shard up to date: merge into it every partition it owns, as its live peers
+        hold it. Returns how many partitions were written."""
+        target = self.replicas[shard]
+        count = 0
+        for table_id, rf in tables:
+            for token, pk in self.partitions(table_id):
+                placement = self.placement(token, rf)
+                if target not in placement:
+                    continue
+                peers = [r for r in placement if r.alive and r is not target]
+                header, merged = None, {}
+                for r in peers:
+                    h, rows = r.read_partition(table_id, token, pk)
+                    header = merge_headers(header, h)
+                    for ck, row in rows:
+                        merged[ck] = merge_rows(merged.get(ck), row)
+                m = Mutation(table_id, pk, token)
+                if header is not None:
+                    m.partition_deleted, m.static, m.range_tombstones = header[0], header[1], header[2]
+                m.rows = sorted(merged.items())
+                pending: dict[bytes, bytes] = {}
+                target.stage(m, pending)
+                self.engine.write(list(pending.items()))
+                count += 1
+        return count
+
     def drop_table(self, table_id: bytes) -> None:
         for r in self.replicas:
             r.drop_table(table_id)

@@ -6,12 +6,11 @@ from __future__ import annotations
 from cql_grammar import ast
 from server import messages as msg
 from server.dispatch import Result
-from server.errors import InvalidRequest, Unavailable
+from server.errors import InvalidRequest
 from server.statements.modification import ModificationStatement
 from server.statements.tables import now_micros
 from server.statements.terms import BindContext, compile_term
 from storage import cqltypes
-from storage.replicas import NotEnoughReplicas
 
 KINDS = {0: "LOGGED", 1: "UNLOGGED", 2: "COUNTER"}
 
@@ -97,7 +96,10 @@ class BatchStatement:
         if not self.statements:
             return Result(msg.VOID_BODY)
         if any(s.is_conditional for s in self.statements):
-            return await node.lwt.cas_batch(self, value_lists, params)
+            result = await node.lwt.cas_batch(self, value_lists, params)
+            await node.group_commit.wait()
+            await node.group_commit.wait()
+            return result
         if params.consistency in (8, 9):
             raise InvalidRequest("You must use conditional updates for serializable writes")
         ts_default = params.timestamp if params.timestamp is not None else now_micros()
@@ -127,13 +129,5 @@ class BatchStatement:
         required = max(
             node.consistency_count(s.table.keyspace, params.consistency, for_write=True) for s in self.statements
         )
-        try:
-            node.replicas.write(writes, required)
-        except NotEnoughReplicas as e:
-            raise Unavailable(
-                f"Cannot achieve consistency level {msg.CONSISTENCY_NAMES[params.consistency]}",
-                params.consistency,
-                e.required,
-                e.alive,
-            ) from None
+        await node.write(writes, required, params.consistency)
         return Result(msg.VOID_BODY, warnings)

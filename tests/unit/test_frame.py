@@ -184,6 +184,12 @@ def test_old_header_refused_after_three_bytes(version):
     assert f"protocol version ({version})" in str(e)
 
 
+def test_version_zero_gets_a_v4_reply():
+    with pytest.raises(UnsupportedVersion) as ei:
+        FrameDecoder().feed(bytes([0, 0, 5]))
+    assert (ei.value.version, ei.value.stream, ei.value.reply_version) == (0, 5, 0x84)
+
+
 def test_old_header_one_byte_stream_is_signed():
     with pytest.raises(UnsupportedVersion) as ei:
         FrameDecoder().feed(bytes([2, 0, 0xFE]))

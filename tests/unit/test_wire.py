@@ -186,6 +186,13 @@ def test_reader_short_input(method, data):
         getattr(r, method)()
 
 
+def test_reader_refuses_negative_take():
+    r = Reader(b"abc", 2)
+    with pytest.raises(WireError):
+        r._take(-1)
+    assert r.pos == 2
+
+
 def test_reader_bounds_error_does_not_overrun_next_field():
     r = Reader(wire.short(3) + b"ab")
     with pytest.raises(WireError, match="Not enough bytes"):

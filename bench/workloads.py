@@ -1,0 +1,196 @@
+"""The driver workloads: one schema, one session, one `measure()` per row of the table."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cassandra import ConsistencyLevel
+from cassandra.query import BatchStatement, BatchType, SimpleStatement
+
+from bench.load import Measurement, measure
+
+KEYSPACE = "bench"
+VALUE = "cqld-bench-value-0123456789abcde"  # 32 characters of text per row
+CONTENDED_KEYS = 4
+BATCH_SIZE = 10  # statements per batch: 5 partitions written in each of 2 tables
+RANGE = 50_000_000  # each workload writes its own key range: int keys stay below 2**31
+
+
+@dataclass
+class Settings:
+    duration: float
+    warmup: float
+    window: int
+    timeout: float
+
+
+class Tally:
+    """Counts LWT replies by their [applied] flag (callbacks run on the driver's event-loop thread)."""
+
+    def __init__(self) -> None:
+        self.applied = 0
+        self.not_applied = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, rows) -> None:
+        applied = bool(rows[0][0])
+        with self._lock:
+            if applied:
+                self.applied += 1
+            else:
+                self.not_applied += 1
+
+    def fraction(self) -> float:
+        total = self.applied + self.not_applied
+        return self.applied / total if total else float("nan")
+
+
+def create_schema(session, replication_factor: int = 3) -> None:
+    session.execute(
+        f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "
+        f"{{'class': 'SimpleStrategy', 'replication_factor': {replication_factor}}}"
+    )
+    session.set_keyspace(KEYSPACE)
+    for table in ("kv", "kv2"):
+        session.execute(f"CREATE TABLE IF NOT EXISTS {table} (k int PRIMARY KEY, v text)")
+
+
+def run_all(session, s: Settings, progress: Callable[[Measurement], None], only: str | None = None) -> list[Measurement]:
+    """Every driver workload in a fixed order; `only` keeps those whose name contains it (plus what they need)."""
+    out: list[Measurement] = []
+    ranges = iter(range(1, 40))
+
+    def base() -> int:
+        return next(ranges) * RANGE
+
+    def go(name: str, make_op, *, note: str = "", on_result=None, start: int = 0) -> Measurement | None:
+        if only and only.lower() not in name.lower():
+            return None
+        m = measure(
+            name,
+            session,
+            make_op,
+            duration=s.duration,
+            warmup=s.warmup,
+            window=s.window,
+            timeout=s.timeout,
+            on_result=on_result,
+            note=note,
+            start=start,
+        )
+        out.append(m)
+        progress(m)
+        return m
+
+    prep = session.prepare
+    p_ins = prep("INSERT INTO kv (k, v) VALUES (?, ?)")
+    p_ins2 = prep("INSERT INTO kv2 (k, v) VALUES (?, ?)")
+    p_sel = prep("SELECT k, v FROM kv WHERE k = ?")
+    p_upd = prep("UPDATE kv SET v = ? WHERE k = ?")
+    p_lwt_ins = prep("INSERT INTO kv (k, v) VALUES (?, ?) IF NOT EXISTS")
+    p_lwt_upd = prep("UPDATE kv SET v = ? WHERE k = ? IF v = ?")
+    p_local = prep("SELECT key FROM system.local WHERE key = 'local'")
+
+    # -- driver-level baseline
+    go("driver: prepared SELECT system.local", lambda i: [(p_local, None)], note="cheapest driver request")
+
+    # -- prepared INSERT / SELECT: the core numbers.  The SELECT reads the rows the INSERT wrote.
+    ins_base = base()
+    m = go("prepared INSERT", lambda i: [(p_ins, (ins_base + i, VALUE))])
+    if m is None:  # filtered out: load a few rows for the reads
+        session.execute(p_ins, (ins_base, VALUE))
+    written = max(1, m.extra["next"] if m else 1)
+    go("prepared SELECT by key", lambda i: [(p_sel, (ins_base + i % written,))])
+
+    # -- unprepared but repeated: the same text every time (server statement cache) vs. text that changes
+    fixed_key = ins_base
+    same_ins = SimpleStatement(f"INSERT INTO kv (k, v) VALUES ({fixed_key}, '{VALUE}')")
+    same_sel = SimpleStatement(f"SELECT k, v FROM kv WHERE k = {fixed_key}")
+    fmt_ins = SimpleStatement("INSERT INTO kv (k, v) VALUES (%s, %s)")
+    fmt_sel = SimpleStatement("SELECT k, v FROM kv WHERE k = %s")
+    go("unprepared INSERT, same text", lambda i: [(same_ins, None)], note="identical QUERY text each time")
+    fmt_base = base()
+    go("unprepared INSERT, %s values", lambda i: [(fmt_ins, (fmt_base + i, VALUE))], note="values inlined by the driver")
+    go("unprepared SELECT, same text", lambda i: [(same_sel, None)], note="identical QUERY text each time")
+    go("unprepared SELECT, %s values", lambda i: [(fmt_sel, (ins_base + i % written,))], note="text differs per key")
+
+    # -- LWT vs. plain
+    lwt_base = base()
+    tally_ins = Tally()
+    m = go(
+        "LWT INSERT IF NOT EXISTS (distinct keys)",
+        lambda i: [(p_lwt_ins, (lwt_base + i, VALUE))],
+        on_result=tally_ins,
+    )
+    if m:
+        m.extra["applied"] = tally_ins.fraction()
+    hot = base()
+    if not only or any(w in "plain update lwt update" for w in [only.lower()]):
+        for k in range(CONTENDED_KEYS):
+            session.execute(p_ins, (hot + k, "0"))
+    go(
+        f"plain UPDATE ({CONTENDED_KEYS} hot keys)",
+        lambda i: [(p_upd, (str(i % 3), hot + i % CONTENDED_KEYS))],
+    )
+    for k in range(CONTENDED_KEYS):
+        session.execute(p_ins, (hot + k, "0"))
+
+    def lwt_update(i: int):
+        j = (i // CONTENDED_KEYS) % 3
+        return [(p_lwt_upd, (str((j + 1) % 3), hot + i % CONTENDED_KEYS, str(j)))]
+
+    tally_upd = Tally()
+    m = go(f"LWT UPDATE IF v = ? ({CONTENDED_KEYS} hot keys)", lwt_update, on_result=tally_upd, note="contended")
+    if m:
+        m.extra["applied"] = tally_upd.fraction()
+
+    def serial(i: int):
+        bound = p_sel.bind((ins_base + i % written,))
+        bound.consistency_level = ConsistencyLevel.SERIAL
+        return [(bound, None)]
+
+    go("SERIAL SELECT by key", serial, note="read through Paxos")
+
+    # -- batches of 10 statements over 2 tables vs. the same statements one by one
+    def statements(b: int, i: int):
+        k0 = b + i * (BATCH_SIZE // 2)
+        return [(p, (k0 + j, VALUE)) for j in range(BATCH_SIZE // 2) for p in (p_ins, p_ins2)]
+
+    def batch(kind: BatchType, b: int):
+        def make(i: int):
+            bs = BatchStatement(batch_type=kind)
+            for stmt, params in statements(b, i):
+                bs.add(stmt, params)
+            return [(bs, None)]
+
+        return make
+
+    go(f"LOGGED BATCH of {BATCH_SIZE} (2 tables)", batch(BatchType.LOGGED, base()), note="1 op = 1 batch")
+    go(f"UNLOGGED BATCH of {BATCH_SIZE} (2 tables)", batch(BatchType.UNLOGGED, base()), note="1 op = 1 batch")
+    singles_base = base()
+    go(
+        f"{BATCH_SIZE} single INSERTs (2 tables)",
+        lambda i: statements(singles_base, i),
+        note=f"1 op = {BATCH_SIZE} requests sent at once",
+    )
+
+    # -- consistency levels, keyspace RF 3
+    for cl in (ConsistencyLevel.ONE, ConsistencyLevel.QUORUM, ConsistencyLevel.ALL):
+        cl_name = ConsistencyLevel.value_to_name[cl]
+        cl_base = base()
+
+        def write(i: int, cl=cl, b=cl_base):
+            bound = p_ins.bind((b + i, VALUE))
+            bound.consistency_level = cl
+            return [(bound, None)]
+
+        def read(i: int, cl=cl):
+            bound = p_sel.bind((ins_base + i % written,))
+            bound.consistency_level = cl
+            return [(bound, None)]
+
+        go(f"prepared INSERT at {cl_name}", write)
+        go(f"prepared SELECT at {cl_name}", read)
+    return out
