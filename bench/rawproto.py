@@ -106,7 +106,7 @@ async def _options_pipeline(host: str, port: int, duration: float, window: int, 
         writer.close()
         try:
             await asyncio.wait_for(writer.wait_closed(), timeout)
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             pass
 
 

@@ -57,7 +57,9 @@ def create_schema(session, replication_factor: int = 3) -> None:
         session.execute(f"CREATE TABLE IF NOT EXISTS {table} (k int PRIMARY KEY, v text)")
 
 
-def run_all(session, s: Settings, progress: Callable[[Measurement], None], only: str | None = None) -> list[Measurement]:
+def run_all(
+    session, s: Settings, progress: Callable[[Measurement], None], only: str | None = None
+) -> list[Measurement]:
     """Every driver workload in a fixed order; `only` keeps those whose name contains it (plus what they need)."""
     out: list[Measurement] = []
     ranges = iter(range(1, 40))
@@ -112,7 +114,11 @@ def run_all(session, s: Settings, progress: Callable[[Measurement], None], only:
     fmt_sel = SimpleStatement("SELECT k, v FROM kv WHERE k = %s")
     go("unprepared INSERT, same text", lambda i: [(same_ins, None)], note="identical QUERY text each time")
     fmt_base = base()
-    go("unprepared INSERT, %s values", lambda i: [(fmt_ins, (fmt_base + i, VALUE))], note="values inlined by the driver")
+    go(
+        "unprepared INSERT, %s values",
+        lambda i: [(fmt_ins, (fmt_base + i, VALUE))],
+        note="values inlined by the driver",
+    )
     go("unprepared SELECT, same text", lambda i: [(same_sel, None)], note="identical QUERY text each time")
     go("unprepared SELECT, %s values", lambda i: [(fmt_sel, (ins_base + i % written,))], note="text differs per key")
 
@@ -127,9 +133,8 @@ def run_all(session, s: Settings, progress: Callable[[Measurement], None], only:
     if m:
         m.extra["applied"] = tally_ins.fraction()
     hot = base()
-    if not only or any(w in "plain update lwt update" for w in [only.lower()]):
-        for k in range(CONTENDED_KEYS):
-            session.execute(p_ins, (hot + k, "0"))
+    for k in range(CONTENDED_KEYS):
+        session.execute(p_ins, (hot + k, "0"))
     go(
         f"plain UPDATE ({CONTENDED_KEYS} hot keys)",
         lambda i: [(p_upd, (str(i % 3), hot + i % CONTENDED_KEYS))],
@@ -194,3 +199,16 @@ def run_all(session, s: Settings, progress: Callable[[Measurement], None], only:
         go(f"prepared INSERT at {cl_name}", write)
         go(f"prepared SELECT at {cl_name}", read)
     return out
+
+
+def make_cluster(port: int, connect_timeout: float = 10.0):
+    """The real driver against one local node; the protocol version is negotiated (cqld answers v5 with v4)."""
+    from cassandra.cluster import Cluster
+    from cassandra.policies import WhiteListRoundRobinPolicy
+
+    return Cluster(
+        ["127.0.0.1"],
+        port=port,
+        load_balancing_policy=WhiteListRoundRobinPolicy(["127.0.0.1"]),
+        connect_timeout=connect_timeout,
+    )
