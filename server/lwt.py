@@ -204,7 +204,7 @@ class LwtService:
         table = stmt.table
         ks, name = table.keyspace, table.name
         specs = [msg.ColumnSpec(ks, name, "[applied]", APPLIED.option())]
-        if applied:
+        if applied and self.node.config.lwt_result_shape != "scylla":
             return Result(msg.rows_body(specs, [[TRUE]]))
         header, rows = merged
         _live, row, static_row = current_row(header, rows, int(time.time()))
@@ -220,6 +220,11 @@ class LwtService:
                     seen.append(c.column)
             cols = seen
         target = row if row is not None else static_row
+        if self.node.config.lwt_result_shape == "scylla":
+            # ScyllaDB's shape: always one row of the old values (nulls when absent), applied or not.
+            specs += [msg.ColumnSpec(ks, name, c.name, c.type.option()) for c in cols]
+            old = target.values if target is not None else {}
+            return Result(msg.rows_body(specs, [[TRUE if applied else FALSE] + [old.get(c.name) for c in cols]]))
         if target is None or (row is None and not any(c.kind == STATIC for c in cols)):
             return Result(msg.rows_body(specs, [[FALSE]]))
         specs += [msg.ColumnSpec(ks, name, c.name, c.type.option()) for c in cols]

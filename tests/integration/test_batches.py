@@ -71,7 +71,9 @@ def test_counter_rules(shop):
     with pytest.raises(InvalidRequest, match="Cannot include non-counter statement in a counter batch"):
         s.execute("BEGIN COUNTER BATCH INSERT INTO by_id (id) VALUES ('x'); APPLY BATCH")
     for _ in range(3):
-        s.execute("BEGIN COUNTER BATCH UPDATE ctr SET n = n + 2 WHERE k = 1; UPDATE ctr SET n = n + 1 WHERE k = 2; APPLY BATCH")
+        s.execute(
+            "BEGIN COUNTER BATCH UPDATE ctr SET n = n + 2 WHERE k = 1; UPDATE ctr SET n = n + 1 WHERE k = 2; APPLY BATCH"
+        )
     assert s.execute("SELECT n FROM ctr WHERE k = 1").one().n == 6
     assert s.execute("SELECT n FROM ctr WHERE k = 2").one().n == 3
 
