@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 9042
 DATA ?= ./data
+# Builds use the host network: engines started with --bridge=none (as on these machines) have no other.
+DOCKER_BUILD_FLAGS ?= --network host
 
 .PHONY: run test lint bench docker docker-test clean
 
@@ -28,7 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 docker:
-	docker build -f docker/Dockerfile -t cqld:latest .
+	docker build $(DOCKER_BUILD_FLAGS) -f docker/Dockerfile -t cqld:latest .
 
 docker-test: $(STAMP)
 	sh docker/docker-test.sh

@@ -417,6 +417,12 @@ class CqlTransformer(Transformer):
     def in_marker(self, c: list) -> ast.BindMarker:
         return c[0]
 
+    def multi_tuple(self, c: list) -> ast.TupleLiteral:
+        return ast.TupleLiteral(tuple(c[0]))
+
+    def multi_in_list(self, c: list) -> tuple:
+        return tuple(_nodes(c))
+
     # ------------------------------------------------------------ INSERT / UPDATE / DELETE / BATCH
 
     def insert_values(self, c: list) -> ast.Insert:
