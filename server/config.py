@@ -29,6 +29,9 @@ class Config:
     batch_size_warn_threshold_kb: int = 5
     batch_size_fail_threshold_kb: int = 50
     paxos_queue_limit: int = 1024
+    # Settled Paxos state older than the retention is purged every interval (it would grow forever).
+    paxos_state_retention_s: int = 60
+    paxos_purge_interval_s: int = 30
     max_pending_reply_bytes: int = 8 * 1024 * 1024
     statement_cache_size: int = 4096
 

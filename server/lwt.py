@@ -4,12 +4,13 @@ and conditional statements turned into Paxos rounds whose result is Cassandra's 
 from __future__ import annotations
 
 import asyncio
+import logging
 import marshal
 import random
 import time
 
 from paxos import Acceptor, Coordinator, LocalTransport
-from paxos.ballot import Ballot, BallotClock
+from paxos.ballot import Ballot, BallotClock, ballot_micros
 from paxos.errors import PaxosCommitTimeout, PaxosOverloaded, PaxosTimeout, PaxosUnavailable
 from paxos.messages import PaxosState, Proposal
 from server import errors
@@ -23,6 +24,8 @@ from storage.replica import Replica
 from storage.rows import merge_headers, merge_rows
 from storage.schema import STATIC
 
+log = logging.getLogger("cqld.lwt")
+HIGHEST_BALLOT_KEY = b"P"
 APPLIED = cqltypes.lookup_native("boolean")
 TRUE, FALSE = APPLIED.serialize(True), APPLIED.serialize(False)
 
@@ -103,11 +106,60 @@ class LwtService:
         )
 
     def _observe_disk(self) -> None:
-        # Ballots must stay above every ballot a replica promised, also after the clock went back.
+        # Ballots must stay above every ballot a replica promised, also after the clock went back;
+        # purged states leave their highest ballot behind under HIGHEST_BALLOT_KEY.
+        highest = self.node.engine.get(HIGHEST_BALLOT_KEY)
+        if highest is not None:
+            self.clock.observe(Ballot(bytes=highest))
         for _k, v in self.node.engine.scan(b"p", b"q"):
             promised = marshal.loads(v)[0]
             if promised is not None:
                 self.clock.observe(Ballot(bytes=promised))
+
+    def purge(self, older_than_micros: int) -> int:
+        """Drop the Paxos state of partitions whose last round finished long ago.
+
+        A settled state (no accepted proposal newer than its commit) whose ballots are all older than
+        the retention can no longer matter: every round that could still use it timed out long
+        before, and the data it committed is in the replicas. Its ballot is kept as the highest seen,
+        so the clock stays above it after a restart. Without this, system.paxos grows forever (as
+        ScyllaDB's did)."""
+        engine = self.node.engine
+        doomed: list[bytes] = []
+        highest = None
+        for k, v in engine.scan(b"p", b"q"):
+            promised, accepted, committed = marshal.loads(v)
+            ballots = [Ballot(bytes=b) for b in (promised, accepted and accepted[0], committed and committed[0]) if b]
+            if not ballots:
+                doomed.append(k)
+                continue
+            newest = max(ballots)
+            if accepted is not None and (committed is None or Ballot(bytes=accepted[0]) > Ballot(bytes=committed[0])):
+                continue
+            if ballot_micros(newest) >= older_than_micros:
+                continue
+            doomed.append(k)
+            if highest is None or newest > highest:
+                highest = newest
+        if doomed:
+            puts = []
+            if highest is not None:
+                old = engine.get(HIGHEST_BALLOT_KEY)
+                if old is None or highest > Ballot(bytes=old):
+                    puts.append((HIGHEST_BALLOT_KEY, highest.bytes))
+            engine.write(puts, doomed)
+        return len(doomed)
+
+    def state_count(self) -> int:
+        return sum(1 for _ in self.node.engine.scan(b"p", b"q"))
+
+    async def purge_forever(self) -> None:
+        cfg = self.node.config
+        while True:
+            await asyncio.sleep(cfg.paxos_purge_interval_s)
+            n = self.purge(now_micros() - cfg.paxos_state_retention_s * 1_000_000)
+            if n:
+                log.info("purged the Paxos state of %d settled partitions", n)
 
     def set_alive(self, shard: int, alive: bool) -> None:
         (self.transport.start if alive else self.transport.stop)(shard)

@@ -95,11 +95,13 @@ class Node:
             pass
         log.info("listening for CQL clients on %s:%d", cfg.host, self.port)
         print(f"cqld listening on {cfg.host}:{self.port}", flush=True)
+        purger = asyncio.ensure_future(self.lwt.purge_forever())
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         log.info("shutting down")
+        purger.cancel()
         self.server.close()
         for c in list(self.connections):
             c.transport.close()

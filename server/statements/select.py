@@ -34,17 +34,23 @@ class Filter:
     op: str
     getter: Any
     in_getters: list | None = None
+    in_values: Any = None  # values -> list of serialized candidates (IN ? / key restriction IN)
 
     def matches(self, row: LiveRow, values: list) -> bool:
         raw = row.values.get(self.column.name)
         t = self.column.type
         if self.op == "IN":
-            cands = [g(values) for g in self.in_getters]
+            cands = self.in_values(values) if self.in_values is not None else [g(values) for g in self.in_getters]
+            for c in cands:
+                if c is UNSET:
+                    raise InvalidRequest(f"Invalid unset value for column {self.column.name}")
             return raw is not None and any(
                 c is not None and t.compare(t.deserialize(raw), t.deserialize(c)) == 0 for c in cands
             )
         v = self.getter(values)
-        if v is None or v is UNSET:
+        if v is UNSET:
+            raise InvalidRequest(f"Invalid unset value for column {self.column.name}")
+        if v is None:
             raise InvalidRequest(f"Invalid null value for column {self.column.name}")
         if raw is None:
             return False
@@ -55,8 +61,48 @@ class Filter:
             if isinstance(t, cqltypes.MapType):
                 return t.value.deserialize(v) in coll.values()
             return t.element.deserialize(v) in coll
+        if self.op == "MAPENTRY":
+            key, val = v
+            coll = t.deserialize(raw)
+            k = t.key.deserialize(key)
+            return k in coll and t.value.compare(coll[k], t.value.deserialize(val)) == 0
         c = t.compare(t.deserialize(raw), t.deserialize(v))
         return {"=": c == 0, "!=": c != 0, "<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[self.op]
+
+
+@dataclass(slots=True)
+class TupleFilter:
+    """A multi-column slice `(c1, c2, ...) op (v1, v2, ...)`, compared in the types' natural order."""
+
+    columns: list
+    op: str
+    getter: Any
+
+    def matches(self, row: LiveRow, values: list) -> bool:
+        bound = _tuple_values(self.getter, values, self.columns)
+        c = 0
+        for col, b in zip(self.columns, bound, strict=False):
+            raw = row.values.get(col.name)
+            if raw is None:
+                return False
+            c = col.type.compare(col.type.deserialize(raw), col.type.deserialize(b))
+            if c != 0:
+                break
+        return {"=": c == 0, "<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[self.op]
+
+
+def _tuple_values(getter, values: list, cols: list) -> list[bytes]:
+    parts = getter(values)
+    if parts is UNSET:
+        raise InvalidRequest("Invalid unset value for tuple (" + ",".join(c.name for c in cols) + ")")
+    if parts is None:
+        raise InvalidRequest("Invalid null value for tuple (" + ",".join(c.name for c in cols) + ")")
+    for c, v in zip(cols, parts, strict=False):
+        if v is None:
+            raise InvalidRequest(f"Invalid null value in condition for column {c.name}")
+        if v is UNSET:
+            raise InvalidRequest(f"Invalid unset value for column {c.name}")
+    return list(parts)
 
 
 class SelectStatement:
