@@ -9,7 +9,7 @@ import marshal
 import random
 import time
 
-from paxos import Acceptor, Coordinator, LocalTransport
+from paxos import Acceptor, Coordinator, FaultyTransport, LocalTransport
 from paxos.ballot import Ballot, BallotClock, ballot_micros
 from paxos.errors import PaxosCommitTimeout, PaxosOverloaded, PaxosTimeout, PaxosUnavailable
 from paxos.messages import PaxosState, Proposal
@@ -86,12 +86,33 @@ def merge_reads(reads: list):
     return header, sorted(rows.items())
 
 
+def faulty(inner: LocalTransport, spec: str) -> FaultyTransport:
+    """A seeded faulty network from a setting like "seed=1,drop=0.05,delay_ms=2,duplicate=0.01"."""
+    opts = {}
+    for part in spec.split(","):
+        if part.strip():
+            key, _, value = part.partition("=")
+            opts[key.strip()] = float(value)
+    delay = opts.get("delay_ms", 0.0) / 1000
+    log.warning("Paxos fault injection on: %s", spec)
+    return FaultyTransport(
+        inner,
+        int(opts.get("seed", 0)),
+        drop_request=opts.get("drop", 0.0) / 2,
+        drop_reply=opts.get("drop", 0.0) / 2,
+        duplicate=opts.get("duplicate", 0.0),
+        delay=(0.0, delay),
+        timeout=max(0.01, 4 * delay),
+    )
+
+
 class LwtService:
     def __init__(self, node) -> None:
         self.node = node
         replicas = node.replicas.replicas
         self.acceptors = {r.shard: Acceptor(ShardPaxos(r)) for r in replicas}
-        self.transport = LocalTransport(self.acceptors)
+        self.local = LocalTransport(self.acceptors)
+        self.transport = faulty(self.local, node.config.paxos_faults) if node.config.paxos_faults else self.local
         node_id = int.from_bytes(node.host_id.bytes[-6:], "big")
         self.clock = BallotClock(now_micros, node_id)
         self._observe_disk()
@@ -162,7 +183,7 @@ class LwtService:
                 log.info("purged the Paxos state of %d settled partitions", n)
 
     def set_alive(self, shard: int, alive: bool) -> None:
-        (self.transport.start if alive else self.transport.stop)(shard)
+        (self.local.start if alive else self.local.stop)(shard)
 
     async def cas(self, stmt, values: list, params) -> Result:
         node = self.node

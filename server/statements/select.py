@@ -3,6 +3,7 @@ selection turning live rows into result columns; paging that resumes exactly whe
 
 from __future__ import annotations
 
+import struct
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,9 @@ from server.statements.terms import BindContext, compile_term, split_tuple
 from server.wire import UNSET
 from storage import cqltypes
 from storage.rows import in_bounds
-from storage.schema import CLUSTERING, PARTITION_KEY, Table
+from storage.schema import CLUSTERING, PARTITION_KEY, STATIC, Table
+
+_BIGINT = struct.Struct(">q")
 
 FILTERING_MSG = (
     "Cannot execute this query as it might involve data filtering and thus may have unpredictable performance. "
@@ -111,12 +114,16 @@ class SelectStatement:
         self.ctx = ctx
         self.pk: dict[str, KeyRestriction] = {}
         self.ck: dict[str, KeyRestriction] = {}
-        self.multi = None  # (columns, op, getters) for a multi-column clustering relation
+        self.multi: list = []  # [cols, op, getter] multi-column relations on clustering columns
+        self.prefix_steps: list = []  # ("single", KeyRestriction) | ("tuples", cols, [getters] | marker getter)
+        self.slice_step = None  # ("single", col, KeyRestriction) | ("multi", [TupleFilter])
         self.token_bounds: list[tuple[str, Any]] = []
-        self.filters: list[Filter] = []
+        self.filters: list = []
         self.reverse = False
         self.limit = None
         self.per_partition_limit = None
+        self.pk_lookup = False
+        self.pk_markers: dict[str, int] = {}
         self.virtual = getattr(table, "virtual_rows", None)
 
     @classmethod
@@ -127,16 +134,70 @@ class SelectStatement:
         self._where(stmt.where, stmt.allow_filtering)
         self._order(stmt.order_by)
         int_t = cqltypes.lookup_native("int")
-        if stmt.limit is not None:
-            self.limit = compile_term(stmt.limit, int_t, "[limit]", self.ctx)
         if stmt.per_partition_limit is not None:
             self.per_partition_limit = compile_term(stmt.per_partition_limit, int_t, "[per_partition_limit]", self.ctx)
+        if stmt.limit is not None:
+            self.limit = compile_term(stmt.limit, int_t, "[limit]", self.ctx)
         self.selection = Selection.prepare(table, stmt, self.ctx)
+        if stmt.distinct:
+            self._check_distinct()
         self.bind_specs = self.ctx.spec_list()
         self.pk_indexes = []
+        if self.pk_lookup and all(c.name in self.pk_markers for c in table.partition_key):
+            self.pk_indexes = [self.pk_markers[c.name] for c in table.partition_key]
         return self
 
+    def _check_distinct(self) -> None:
+        table = self.table
+        if self.ck or self.multi:
+            if not self.stmt.allow_filtering:
+                raise InvalidRequest(
+                    "SELECT DISTINCT with WHERE clause only supports restriction by partition key and/or static columns."
+                )
+        for f in self.filters:
+            if f.column.kind not in (PARTITION_KEY, STATIC) and not self.stmt.allow_filtering:
+                raise InvalidRequest(
+                    "SELECT DISTINCT with WHERE clause only supports restriction by partition key and/or static columns."
+                )
+        if not self.selection.is_aggregate:
+            names = {s.name for s in self.selection.selectors}
+            missing = [c.name for c in table.partition_key if c.name not in names]
+            if missing and self.stmt.selectors is not None:
+                raise InvalidRequest(
+                    "SELECT DISTINCT queries must request all the partition key columns (missing "
+                    + ", ".join(missing)
+                    + ")"
+                )
+
     # ------------------------------------------------------------ prepare
+
+    def _token_term(self, term) -> Any:
+        """A token bound: a bigint term, or `token(...)` over terms typed as the partition key."""
+        ctx, table = self.ctx, self.table
+        if isinstance(term, ast.FunctionCall) and term.name.lower() in ("token", "system.token"):
+            pk = table.partition_key
+            if len(term.args) != len(pk):
+                raise InvalidRequest(
+                    f"Invalid number of arguments in call to function system.token: {len(pk)} required but "
+                    f"{len(term.args)} provided"
+                )
+            getters = [
+                compile_term(a, c.type, f"partition key part {c.name}", ctx) for a, c in zip(term.args, pk, strict=True)
+            ]
+
+            def token_of(values, _g=getters, _cols=pk):
+                parts = []
+                for g, c in zip(_g, _cols, strict=True):
+                    v = g(values)
+                    if v is UNSET:
+                        raise InvalidRequest(f"Invalid unset value for argument in call to function token of {c.name}")
+                    if v is None:
+                        raise InvalidRequest(f"Invalid null value for partition key part {c.name}")
+                    parts.append(v)
+                return _BIGINT.pack(partition_key(parts)[0])
+
+            return token_of
+        return compile_term(term, cqltypes.lookup_native("bigint"), "partition key token", ctx)
 
     def _where(self, where: tuple, allow_filtering: bool) -> None:
         table, ctx = self.table, self.ctx
@@ -144,21 +205,55 @@ class SelectStatement:
         for rel in where:
             if isinstance(rel.lhs, ast.TokenRef):
                 names = [column_of(table, c).name for c in rel.lhs.columns]
-                if names != [c.name for c in table.partition_key]:
+                pk_names = [c.name for c in table.partition_key]
+                if len(names) != len(pk_names):
                     raise InvalidRequest(
-                        "The token function arguments must be in the partition key order: "
-                        + ", ".join(c.name for c in table.partition_key)
+                        f"Invalid number of arguments in call to function system.token: {len(pk_names)} required "
+                        f"but {len(names)} provided"
                     )
-                self.token_bounds.append(
-                    (rel.op, compile_term(rel.rhs, cqltypes.lookup_native("bigint"), "partition key token", ctx))
-                )
+                if names != pk_names:
+                    for i, (n, c) in enumerate(zip(names, table.partition_key, strict=True)):
+                        col = table.columns[n]
+                        if col.kind == PARTITION_KEY and col.type is not c.type and col.type != c.type:
+                            raise InvalidRequest(
+                                f"Type error: {n} cannot be passed as argument {i} of function system.token of type "
+                                f"{c.type.cql_name()}"
+                            )
+                    raise InvalidRequest(
+                        "The token function arguments must be in the partition key order: " + ", ".join(pk_names)
+                    )
+                if rel.op not in ("=", "<", "<=", ">", ">="):
+                    raise InvalidRequest(f"{rel.op} cannot be used with the token function")
+                ops = [o for o, _ in self.token_bounds]
+                if (rel.op == "=" and ops) or "=" in ops:
+                    raise InvalidRequest(
+                        "Columns " + ", ".join(pk_names) + " cannot be restricted by both an equality and an "
+                        "inequality relation"
+                    )
+                if rel.op[0] in "<>" and any(o[0] == rel.op[0] for o in ops):
+                    bound = "start" if rel.op[0] == ">" else "end"
+                    raise InvalidRequest(
+                        f"More than one restriction was found for the {bound} bound on " + ", ".join(pk_names)
+                    )
+                self.token_bounds.append((rel.op, self._token_term(rel.rhs)))
                 continue
             if isinstance(rel.lhs, tuple):
                 self._multi(rel)
                 continue
+            if isinstance(rel.lhs, ast.ElementRef):
+                self._element_filter(rel)
+                needs_filtering = True
+                continue
             col = column_of(table, rel.lhs)
+            if rel.op in ("=", "<", "<=", ">", ">=", "!=", "IN") and col.type.is_collection and col.type.is_multicell:
+                raise InvalidRequest(
+                    f"Collection column '{col.name}' ({col.type.cql_name()}) cannot be restricted by a "
+                    f"'{rel.op}' relation"
+                )
             if col.kind in (PARTITION_KEY, CLUSTERING) and rel.op in ("=", "IN", "<", "<=", ">", ">="):
                 target = self.pk if col.kind == PARTITION_KEY else self.ck
+                if col.kind == CLUSTERING:
+                    self._check_not_multi(col, rel.op)
                 r = target.get(col.name)
                 if rel.op == "=":
                     if r is not None:
@@ -166,6 +261,8 @@ class SelectStatement:
                             f"{col.name} cannot be restricted by more than one relation if it includes an Equal"
                         )
                     target[col.name] = KeyRestriction(col, eq=compile_term(rel.rhs, col.type, col.name, ctx))
+                    if col.kind == PARTITION_KEY and isinstance(rel.rhs, ast.BindMarker):
+                        self.pk_markers[col.name] = rel.rhs.index
                 elif rel.op == "IN":
                     if r is not None:
                         raise InvalidRequest(
@@ -173,16 +270,12 @@ class SelectStatement:
                         )
                     if isinstance(rel.rhs, ast.BindMarker):
                         ctx.receive(rel.rhs, f"in({col.name})", cqltypes.ListType(col.type))
-                        target[col.name] = KeyRestriction(col, in_marker=lambda v, _i=rel.rhs.index: v[_i])
+                        target[col.name] = KeyRestriction(col, in_marker=_in_marker(rel.rhs.index, col.name))
                     else:
                         target[col.name] = KeyRestriction(
                             col, in_=[compile_term(t, col.type, col.name, ctx) for t in rel.rhs]
                         )
                 else:
-                    if col.kind == PARTITION_KEY:
-                        raise InvalidRequest(
-                            "Only EQ and IN relation are supported on the partition key (unless you use the token() function)"
-                        )
                     if r is None:
                         r = target[col.name] = KeyRestriction(col)
                     elif not r.is_slice:
@@ -196,12 +289,14 @@ class SelectStatement:
                 continue
             # Anything else is a filter on the rows read.
             if rel.op == "IN":
-                getters = (
-                    [compile_term(t, col.type, col.name, ctx) for t in rel.rhs] if isinstance(rel.rhs, tuple) else None
-                )
-                if getters is None:
-                    raise InvalidRequest(f"IN ? is not supported for filtering on column {col.name}")
-                self.filters.append(Filter(col, "IN", None, getters))
+                if isinstance(rel.rhs, ast.BindMarker):
+                    ctx.receive(rel.rhs, f"in({col.name})", cqltypes.ListType(col.type))
+                    r = KeyRestriction(col, in_marker=_in_marker(rel.rhs.index, col.name))
+                    self.filters.append(Filter(col, "IN", None, None, r.values))
+                else:
+                    getters = [compile_term(t, col.type, col.name, ctx) for t in rel.rhs]
+                    self.filters.append(Filter(col, "IN", None, getters))
+                needs_filtering = True
             elif rel.op in ("CONTAINS", "CONTAINS KEY"):
                 t = col.type
                 if not t.is_collection:
@@ -217,51 +312,79 @@ class SelectStatement:
                     needs_filtering = True
             elif rel.op in ("=", "!=", "<", "<=", ">", ">="):
                 if rel.op == "!=":
-                    raise InvalidRequest(f'Unsupported "!=" relation: {col.name} != ...')
+                    raise InvalidRequest(f'Unsupported "!=" relation: {col.name} != {_term_text(rel.rhs)}')
+                if rel.op != "=" and _has_duration(col.type):
+                    raise InvalidRequest(_duration_msg(col.type))
                 self.filters.append(Filter(col, rel.op, compile_term(rel.rhs, col.type, col.name, ctx)))
                 if not (rel.op == "=" and self._indexed(col, "=")):
                     needs_filtering = True
             else:
                 raise InvalidRequest(f"Unsupported restriction: {rel.lhs} {rel.op} ...")
-        if self.pk and len(self.pk) < len(table.partition_key):
+        # Partition key: a lookup when every component has EQ/IN; otherwise the restrictions filter a scan.
+        pk_cols = table.partition_key
+        self.pk_lookup = all(c.name in self.pk and not self.pk[c.name].is_slice for c in pk_cols)
+        if self.pk and not self.pk_lookup:
             needs_filtering = True
-        pk_complete = len(self.pk) == len(table.partition_key)
-        # Clustering restrictions must form a prefix; otherwise they are filters too.
-        prefix_ok = True
-        for i, c in enumerate(table.clustering):
-            r = self.ck.get(c.name)
-            if r is None:
-                if any(d.name in self.ck for d in table.clustering[i + 1 :]):
-                    prefix_ok = False
-                break
-            if r.is_slice and any(d.name in self.ck for d in table.clustering[i + 1 :]):
-                prefix_ok = False
-                break
-        if not prefix_ok:
-            if not allow_filtering:
-                bad = next(c for c in table.clustering if c.name not in self.ck)
-                later = next(d.name for d in table.clustering if d.name in self.ck and d.position > bad.position)
-                raise InvalidRequest(
-                    f'PRIMARY KEY column "{later}" cannot be restricted as preceding column "{bad.name}" is not restricted'
-                )
-            for r in list(self.ck.values()):
+            for r in list(self.pk.values()):
                 self._to_filter(r)
-            self.ck = {}
+            self.pk = {}
+        pk_complete = self.pk_lookup
+        self._plan_clustering(allow_filtering)
         if (self.ck or self.multi) and not pk_complete and not self.virtual:
             needs_filtering = True
-        if self.filters and not pk_complete and self.virtual is None:
-            pass
         if needs_filtering and not allow_filtering and self.virtual is None:
-            indexed_eq = any(f.op == "=" and self._indexed(f.column, "=") for f in self.filters)
-            others = [f for f in self.filters if not (f.op == "=" and self._indexed(f.column, "="))]
-            if not (indexed_eq and not others and (not self.pk or pk_complete)):
+            indexed_eq = any(
+                isinstance(f, Filter) and f.op == "=" and self._indexed(f.column, "=") for f in self.filters
+            )
+            others = [
+                f
+                for f in self.filters
+                if not (isinstance(f, Filter) and f.op == "=" and self._indexed(f.column, "="))
+                and f.column.kind != PARTITION_KEY
+            ]
+            pk_filters = [f for f in self.filters if isinstance(f, Filter) and f.column.kind == PARTITION_KEY]
+            ok = indexed_eq and not others and (not pk_filters or all(f.op == "=" for f in pk_filters))
+            if not ok:
                 raise InvalidRequest(FILTERING_MSG)
+
+    def _element_filter(self, rel) -> None:
+        col = column_of(self.table, rel.lhs.expr.name if isinstance(rel.lhs.expr, ast.ColumnRef) else rel.lhs.expr)
+        t = col.type
+        if not isinstance(t, cqltypes.MapType):
+            raise InvalidRequest(f"Column {col.name} cannot be used as a map")
+        if not t.is_multicell:
+            raise InvalidRequest(f"Map-entry equality predicates on frozen map column {col.name} are not supported")
+        if rel.op != "=":
+            raise InvalidRequest(f"Map-entry predicates only support equality ({col.name}[...] {rel.op} ...)")
+        kg = compile_term(rel.lhs.key, t.key, f"key({col.name})", self.ctx)
+        vg = compile_term(rel.rhs, t.value, f"value({col.name})", self.ctx)
+
+        def pair(values, _k=kg, _v=vg, _n=col.name):
+            k, v = _k(values), _v(values)
+            if k is UNSET or v is UNSET:
+                return UNSET
+            if k is None or v is None:
+                return None
+            return (k, v)
+
+        self.filters.append(Filter(col, "MAPENTRY", pair))
+
+    def _check_not_multi(self, col, op: str) -> None:
+        for cols, mop, _ in self.multi:
+            if col in cols:
+                if mop in ("=", "IN") or op in ("=", "IN"):
+                    raise InvalidRequest(
+                        f"{col.name} cannot be restricted by more than one relation if it includes an Equal"
+                    )
+                raise InvalidRequest(
+                    f'Column "{col.name}" cannot be restricted by two inequalities not starting with the same column'
+                )
 
     def _to_filter(self, r: KeyRestriction) -> None:
         if r.eq is not None:
             self.filters.append(Filter(r.column, "=", r.eq))
-        elif r.in_ is not None:
-            self.filters.append(Filter(r.column, "IN", None, r.in_))
+        elif r.in_ is not None or r.in_marker is not None:
+            self.filters.append(Filter(r.column, "IN", None, None, r.values))
         else:
             for op, g in r.slice.items():
                 self.filters.append(Filter(r.column, op, g))
@@ -283,39 +406,153 @@ class SelectStatement:
     def _multi(self, rel: ast.Relation) -> None:
         table = self.table
         cols = [column_of(table, n) for n in rel.lhs]
-        for i, c in enumerate(cols):
+        for c in cols:
             if c.kind != CLUSTERING:
                 raise InvalidRequest(
                     f"Multi-column relations can only be applied to clustering columns but was applied to: {c.name}"
                 )
-            if c.position != i:
+        for prev, c in zip(cols, cols[1:], strict=False):
+            if c.position != prev.position + 1:
                 raise InvalidRequest(
-                    "Clustering columns must appear in the PRIMARY KEY order in multi-column relations: "
-                    + ", ".join(f"({', '.join(n for n in rel.lhs)})" for _ in [0])
+                    "Clustering columns must appear in the PRIMARY KEY order in multi-column relations: ("
+                    + ", ".join(n for n in rel.lhs)
+                    + ")"
                 )
+        label = "(" + ",".join(c.name for c in cols) + ")"
+        if rel.op == "!=":
+            raise InvalidRequest(f'Unsupported "!=" relation: {label.replace(",", ", ")} != {_term_text(rel.rhs)}')
         tuple_t = cqltypes.TupleType([c.type for c in cols])
 
         def tuple_getter(term):
             if isinstance(term, ast.TupleLiteral):
-                return [compile_term(t, c.type, c.name, self.ctx) for t, c in zip(term.items, cols, strict=True)]
-            g = compile_term(term, tuple_t, "(" + ",".join(c.name for c in cols) + ")", self.ctx)
+                if len(term.items) != len(cols):
+                    raise InvalidRequest(
+                        f"Expected {len(cols)} elements in value tuple, but got {len(term.items)}: {_term_text(term)}"
+                    )
+                gs = [compile_term(t, c.type, c.name, self.ctx) for t, c in zip(term.items, cols, strict=True)]
+                return lambda values, _gs=gs: [g(values) for g in _gs]
+            g = compile_term(term, tuple_t, label, self.ctx)
 
             def split(values, _g=g):
                 raw = _g(values)
+                if raw is None or raw is UNSET:
+                    return raw
                 return split_tuple(raw, tuple_t)
 
             return split
 
+        for c in cols:
+            if c.name in self.ck:
+                r = self.ck[c.name]
+                if not r.is_slice or rel.op in ("=", "IN"):
+                    raise InvalidRequest(
+                        f"{c.name} cannot be restricted by more than one relation if it includes an Equal"
+                    )
+                raise InvalidRequest(
+                    f'Column "{c.name}" cannot be restricted by two inequalities not starting with the same column'
+                )
+        for ocols, oop, _ in self.multi:
+            shared = [c for c in cols if c in ocols]
+            if not shared:
+                continue
+            if oop in ("=", "IN") or rel.op in ("=", "IN"):
+                raise InvalidRequest(
+                    f"{shared[0].name} cannot be restricted by more than one relation if it includes an Equal"
+                )
+            if ocols[0] is not cols[0]:
+                raise InvalidRequest(
+                    f'Column "{shared[0].name}" cannot be restricted by two inequalities not starting with the same '
+                    "column"
+                )
+            if oop[0] == rel.op[0]:
+                bound = "start" if rel.op[0] == ">" else "end"
+                raise InvalidRequest(f"More than one restriction was found for the {bound} bound on {cols[0].name}")
         if rel.op == "IN":
-            items = [tuple_getter(t) for t in rel.rhs] if isinstance(rel.rhs, tuple) else [tuple_getter(rel.rhs)]
+            if isinstance(rel.rhs, ast.BindMarker):
+                list_t = cqltypes.ListType(tuple_t)
+                self.ctx.receive(rel.rhs, "in" + label, list_t)
+                idx = rel.rhs.index
+
+                def marker_items(values, _i=idx):
+                    raw = values[_i]
+                    if raw is UNSET:
+                        raise InvalidRequest("Invalid unset value for tuple " + label)
+                    if raw is None:
+                        raise InvalidRequest("Invalid null value for tuple " + label)
+                    return [split_tuple(tuple_t.serialize(v), tuple_t) for v in list_t.deserialize(raw)]
+
+                items = marker_items
+            else:
+                items = [tuple_getter(t) for t in rel.rhs]
         else:
-            items = [tuple_getter(rel.rhs)]
-        if self.multi is not None and not (self.multi[1] in "<>" and rel.op in ("<", "<=", ">", ">=")):
-            raise InvalidRequest("More than one restriction was found for the multi-column relation")
-        if self.multi is None:
-            self.multi = [cols, {rel.op: items}]
-        else:
-            self.multi[1][rel.op] = items
+            items = tuple_getter(rel.rhs)
+        self.multi.append([cols, rel.op, items])
+
+    def _plan_clustering(self, allow_filtering: bool) -> None:
+        """Turn the clustering restrictions into a prefix of EQ/IN steps and an optional final slice; whatever
+        does not fit that shape becomes a filter (which needs ALLOW FILTERING)."""
+        table = self.table
+        clustering = table.clustering
+        multi_at = {m[0][0].position: m for m in self.multi}
+        used_single: set[str] = set()
+        used_multi: list = []
+        i = 0
+        broken_at = None
+        slice_col = None
+        while i < len(clustering):
+            c = clustering[i]
+            r = self.ck.get(c.name)
+            m = multi_at.get(i)
+            if r is not None:
+                used_single.add(c.name)
+                if r.is_slice:
+                    self.slice_step = ("single", c, r)
+                    slice_col = c
+                    i += 1
+                    break
+                self.prefix_steps.append(("single", r))
+                i += 1
+                continue
+            if m is not None:
+                slices = [x for x in self.multi if x[0][0] is c and x[1] not in ("=", "IN")]
+                if slices:
+                    used_multi.extend(slices)
+                    self.slice_step = ("multi", [TupleFilter(x[0], x[1], x[2]) for x in slices])
+                    slice_col = c
+                    i += 1
+                    break
+                used_multi.append(m)
+                self.prefix_steps.append(("tuples", m[0], m[2], m[1]))
+                i += len(m[0])
+                continue
+            broken_at = c
+            break
+        rest_single = [self.ck[c.name] for c in clustering if c.name in self.ck and c.name not in used_single]
+        rest_multi = [m for m in self.multi if not any(m is u for u in used_multi)]
+        if rest_single or rest_multi:
+            if not allow_filtering:
+                later = rest_single[0].column if rest_single else rest_multi[0][0][0]
+                if slice_col is not None and broken_at is None:
+                    prefix = "Clustering" if rest_multi else "PRIMARY KEY"
+                    raise InvalidRequest(
+                        f'{prefix} column "{later.name}" cannot be restricted (preceding column "{slice_col.name}" is '
+                        "restricted by a non-EQ relation)"
+                    )
+                bad = broken_at or slice_col
+                raise InvalidRequest(
+                    f'PRIMARY KEY column "{later.name}" cannot be restricted as preceding column "{bad.name}" is not '
+                    "restricted"
+                )
+            for r in rest_single:
+                self._to_filter(r)
+            for cols, op, items in rest_multi:
+                if op == "IN":
+                    raise InvalidRequest("Multi-column IN restrictions cannot be used with filtering")
+                self.filters.append(TupleFilter(cols, op, items))
+
+    @property
+    def has_ck_restrictions(self) -> bool:
+        return bool(self.prefix_steps or self.slice_step)
 
     def _order(self, order_by: tuple) -> None:
         if not order_by:
@@ -345,7 +582,7 @@ class SelectStatement:
     def partitions(self, values: list) -> list[tuple[int, bytes, list[bytes]]] | None:
         """The partitions named by the WHERE, in token order; None means scan them all."""
         table = self.table
-        if len(self.pk) < len(table.partition_key):
+        if not self.pk_lookup:
             return None
         comps = [self.pk[c.name].values(values) for c in table.partition_key]
         out = []
@@ -355,27 +592,36 @@ class SelectStatement:
         out.sort(key=lambda x: (x[0], x[1]))
         return out
 
+    def _prefixes(self, values: list) -> list[list[bytes]]:
+        prefixes: list[list[bytes]] = [[]]
+        for step in self.prefix_steps:
+            if step[0] == "single":
+                prefixes = [p + [v] for p in prefixes for v in step[1].values(values)]
+                continue
+            _, cols, items, op = step
+            if op == "IN":
+                tuples = items(values) if callable(items) else [g(values) for g in items]
+            else:
+                tuples = [items(values)]
+            checked = [_tuple_values(lambda _v, _t=t: _t, values, cols) for t in tuples]
+            prefixes = [p + t for p in prefixes for t in checked]
+        if len(prefixes) > 1:
+            seen = {}
+            for p in prefixes:
+                seen.setdefault(clustering_bytes(self.table, p), p)
+            prefixes = [seen[k] for k in sorted(seen)]
+        return prefixes
+
     def slices(self, values: list) -> list[tuple[bytes, bool, bytes, bool]]:
         """Clustering slices as byte bounds (prefix semantics, see rows.in_bounds)."""
         table = self.table
-        if self.multi is not None:
-            return self._multi_slices(values)
-        prefixes: list[list[bytes]] = [[]]
-        last = None
-        for c in table.clustering:
-            r = self.ck.get(c.name)
-            if r is None:
-                break
-            if r.is_slice:
-                last = (c, r)
-                break
-            prefixes = [p + [v] for p in prefixes for v in r.values(values)]
         out = []
-        for p in prefixes:
+        single = self.slice_step if self.slice_step and self.slice_step[0] == "single" else None
+        for p in self._prefixes(values):
             base = clustering_bytes(table, p)
             lo, lo_incl, hi, hi_incl = base, True, base, True
-            if last is not None:
-                c, r = last
+            if single is not None:
+                _, c, r = single
                 desc = c.order == "desc"
                 enc = c.type.comparable_desc if desc else c.type.comparable
                 for op, getter in r.slice.items():
@@ -394,32 +640,6 @@ class SelectStatement:
         if self.reverse:
             out.reverse()
         return out
-
-    def _multi_slices(self, values: list) -> list[tuple[bytes, bool, bytes, bool]]:
-        cols, ops = self.multi
-        table = self.table
-
-        def enc(getter) -> bytes:
-            parts = getter(values) if callable(getter) else [g(values) for g in getter]
-            for c, v in zip(cols, parts, strict=True):
-                if v is None or v is UNSET:
-                    raise InvalidRequest(f"Invalid null value in condition for column {c.name}")
-            return clustering_bytes(table, list(parts))
-
-        if "=" in ops or "IN" in ops:
-            items = ops.get("=") or ops.get("IN")
-            keys = sorted({enc(g) for g in items}, reverse=self.reverse)
-            return [(k, True, k, True) for k in keys]
-        lo, lo_incl, hi, hi_incl = b"", True, b"", True
-        desc = cols[0].order == "desc"
-        for op, items in ops.items():
-            b = enc(items[0])
-            lower = (op in (">", ">=")) != desc
-            if lower:
-                lo, lo_incl = b, op in (">=", "<=")
-            else:
-                hi, hi_incl = b, op in (">=", "<=")
-        return [(lo, lo_incl, hi, hi_incl)]
 
     def _int(self, getter, values, what: str) -> int | None:
         if getter is None:
@@ -462,15 +682,18 @@ class SelectStatement:
         aggregate = sel.is_aggregate
         fetch = None if aggregate else page_size
         first = True
+        slice_filters = self.slice_step[1] if self.slice_step and self.slice_step[0] == "multi" else None
         parts = self._partition_rows(node, values, params, resume_after, last_ck, now_s)
         for token, pk, pk_values, header, rows in parts:
             if not self._token_ok(token, values):
                 continue
             count_in_partition = resumed_count if first and resume_after == (token, pk) else 0
             first = False
-            static_ok = not (self.ck or self.multi)
+            static_ok = not self.has_ck_restrictions
             for row in live_rows(self.table, pk_values, header, rows, now_s, include_static_only=static_ok):
                 if self.filters and not all(f.matches(row, values) for f in self.filters):
+                    continue
+                if slice_filters and not all(f.matches(row, values) for f in slice_filters):
                     continue
                 if ppl is not None and count_in_partition >= ppl:
                     break
@@ -525,7 +748,7 @@ class SelectStatement:
             source = iter(parts)
             if resume_after is not None:
                 source = (p for p in parts if (p[0], p[1]) >= resume_after)
-        slices = self.slices(values) if (self.ck or self.multi) else [(b"", True, b"", True)]
+        slices = self.slices(values) if self.has_ck_restrictions else [(b"", True, b"", True)]
         for token, pk, pk_values in source:
             resuming = resume_after is not None and (token, pk) == resume_after and last_ck is not None
             header = None
@@ -571,3 +794,54 @@ def _successor(prefix: bytes) -> bytes:
 def _prepend(first, rest):
     yield first
     yield from rest
+
+
+def _in_marker(index: int, name: str):
+    def get(values, _i=index, _n=name):
+        v = values[_i]
+        if v is UNSET:
+            raise InvalidRequest(f"Invalid unset value for column {_n}")
+        return v
+
+    return get
+
+
+def _has_duration(t) -> bool:
+    if t.cql_name() == "duration":
+        return True
+    return any(_has_duration(s) for s in _subtypes(t))
+
+
+def _subtypes(t) -> list:
+    if isinstance(t, cqltypes.MapType):
+        return [t.key, t.value]
+    if isinstance(t, cqltypes.UserType):
+        return list(t.field_types)
+    if isinstance(t, cqltypes.TupleType):
+        return list(t.types)
+    el = getattr(t, "element", None)
+    return [el] if el is not None else []
+
+
+def _duration_msg(t) -> str:
+    if t.cql_name() == "duration":
+        return "Slice restrictions are not supported on duration columns"
+    if isinstance(t, cqltypes.UserType):
+        return "Slice restrictions are not supported on UDTs containing durations"
+    if isinstance(t, cqltypes.TupleType):
+        return "Slice restrictions are not supported on tuples containing durations"
+    return "Slice restrictions are not supported on collections containing durations"
+
+
+def _term_text(term) -> str:
+    if isinstance(term, ast.TupleLiteral):
+        return "(" + ", ".join(_term_text(t) for t in term.items) + ")"
+    if isinstance(term, ast.BindMarker):
+        return "?" if term.name is None else f":{term.name}"
+    if isinstance(term, ast.Literal):
+        if term.kind == "string":
+            return "'" + str(term.value).replace("'", "''") + "'"
+        if term.kind == "null":
+            return "null"
+        return str(term.value).lower() if isinstance(term.value, bool) else str(term.value)
+    return str(term)

@@ -33,3 +33,48 @@ def test_settled_paxos_state_is_purged(tmp_path):
     finally:
         c.shutdown()
         assert server.stop() == 0
+
+
+def serial_read(session, stmt):
+    from cassandra import ReadTimeout
+
+    for _ in range(20):
+        try:
+            return session.execute(stmt, timeout=10).one().v
+        except ReadTimeout:
+            continue
+    raise AssertionError("SERIAL read kept timing out")
+
+
+def test_fault_injection_keeps_lwts_linearizable(tmp_path):
+    """With a lossy, slow network between coordinator and shards, LWTs time out or apply — never both."""
+    from cassandra import ConsistencyLevel, WriteTimeout
+    from cassandra.query import SimpleStatement
+
+    server = ServerProcess(
+        tmp_path / "data", env={"CQLD_PAXOS_FAULTS": "seed=7,drop=0.2,delay_ms=2,duplicate=0.05"}
+    ).start()
+    c = make_cluster(server.port)
+    s = c.connect()
+    try:
+        s.execute("CREATE KEYSPACE f WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+        s.execute("CREATE TABLE f.t (k int PRIMARY KEY, v int)")
+        s.execute("INSERT INTO f.t (k, v) VALUES (0, 0)")
+        value = 0
+        timeouts = 0
+        for _ in range(40):
+            try:
+                if s.execute(f"UPDATE f.t SET v = {value + 1} WHERE k = 0 IF v = {value}").was_applied:
+                    value += 1
+            except WriteTimeout as e:
+                timeouts += 1
+                assert e.write_type == 5  # WriteType.CAS
+                # The outcome is unknown until a SERIAL read finishes (or fences) the round in flight.
+                serial = SimpleStatement("SELECT v FROM f.t WHERE k = 0", consistency_level=ConsistencyLevel.SERIAL)
+                value = serial_read(s, serial)
+        final = s.execute("SELECT v FROM f.t WHERE k = 0").one().v
+        assert final == value and value > 0
+        assert timeouts < 40
+    finally:
+        c.shutdown()
+        server.stop()
