@@ -10,81 +10,32 @@ import math
 import os
 import platform
 import signal
+import statistics
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench import oneoff, rawproto
 from bench.load import Measurement
 from bench.server import ROOT, BenchServer
 
+
+@dataclass
+class Profile:
+    duration: float  # seconds measured per workload
+    warmup: float  # seconds of discarded warm-up per workload
+    burst: float  # seconds of each baseline burst between workloads
+    rows: int  # bulk-load rows
+    cold_cache_start: bool  # also time one start-up with an empty grammar cache
+
+
 PROFILES = {
-    # duration and warm-up per workload (s), bulk rows
-    "quick": (0.7, 0.2, 5_000),
-    "default": (4.0, 1.0, 50_000),
-    "full": (8.0, 2.0, 1_000_000),
+    "quick": Profile(0.5, 0.15, 0.2, 5_000, False),
+    "default": Profile(4.0, 1.0, 0.5, 50_000, True),
+    "full": Profile(8.0, 2.0, 1.0, 1_000_000, True),
 }
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench", description="cqld throughput and latency benchmarks.")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--quick", action="store_true", help="short run (~30 s): smoke-test the numbers")
-    g.add_argument("--full", action="store_true", help="long run: 1,000,000-row bulk load, longer workloads")
-    p.add_argument("--duration", type=float, help="seconds measured per workload (overrides the profile)")
-    p.add_argument("--warmup", type=float, help="seconds of discarded warm-up per workload")
-    p.add_argument("--window", type=int, default=128, help="requests in flight (default 128)")
-    p.add_argument("--rows", type=int, help="bulk-load rows (default 50,000; 1,000,000 with --full)")
-    p.add_argument("--timeout", type=float, default=30.0, help="per-request and stall timeout, seconds")
-    p.add_argument("--only", help="run only the driver workloads whose name contains this text")
-    p.add_argument("--skip", default="", help="comma list of sections to skip: startup,parse,bulk,driver")
-    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    return p.parse_args(argv)
-
-
-def _sigterm(signum, frame):  # turn SIGTERM into an exception so `finally` kills the servers
-    raise SystemExit(128 + signum)
-
-
-def fmt_ratio(x: float) -> str:
-    if not math.isfinite(x):
-        return "-"
-    return f"{x:.3f}" if x < 1 else f"{x:.2f}"
-
-
-def fmt_ms(x: float) -> str:
-    return "-" if not math.isfinite(x) else (f"{x:.2f}" if x < 100 else f"{x:.0f}")
-
-
-class Report:
-    def __init__(self) -> None:
-        self.rows: list[Measurement] = []
-        self.baseline_ops = float("nan")
-        self.driver_ops = float("nan")
-
-    def line(self, m: Measurement) -> str:
-        ops = m.ops_per_s
-        errs = ", ".join(f"{k}×{v}" for k, v in m.errors.items())
-        note = "; ".join(x for x in (m.note, errs) if x)
-        if "applied" in m.extra:
-            note = "; ".join(x for x in (note, f"applied {m.extra['applied']:.0%}") if x)
-        return (
-            f"{m.name:<44} {ops:>9,.0f} {fmt_ms(m.percentile_ms(50)):>8} {fmt_ms(m.percentile_ms(99)):>8} "
-            f"{fmt_ratio(ops / self.baseline_ops):>8} {fmt_ratio(ops / self.driver_ops):>8} {m.ops:>9,}  {note}"
-        )
-
-    @staticmethod
-    def header() -> str:
-        cols = f"{'workload':<44} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'×base':>8} {'×drv':>8} {'ops':>9}  notes"
-        return cols + "\n" + "-" * len(cols)
-
-
-def ratio(rows: dict[str, Measurement], a: str, b: str) -> float:
-    if a in rows and b in rows and rows[b].ops_per_s > 0:
-        return rows[a].ops_per_s / rows[b].ops_per_s
-    return float("nan")
-
 
 DERIVED = [
     ("LWT INSERT IF NOT EXISTS / prepared INSERT", "LWT INSERT IF NOT EXISTS (distinct keys)", "prepared INSERT"),
@@ -104,36 +55,127 @@ DERIVED = [
 ]
 
 
-def baseline(port: int, duration: float, warmup: float, window: int, timeout: float) -> Measurement:
-    r = rawproto.options_pipeline("127.0.0.1", port, duration, window=window, warmup=warmup, timeout=timeout)
-    m = Measurement("baseline: OPTIONS, raw socket", len(r["latencies"]) + r["errors"], r["elapsed"], r["latencies"])
-    if r["errors"]:
-        m.errors["not SUPPORTED"] = r["errors"]
-    m.note = "1 connection, pipelined"
-    return m
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description="cqld throughput and latency benchmarks.")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true", help="short run (~30 s): smoke-test the numbers")
+    g.add_argument("--full", action="store_true", help="long run: 1,000,000-row bulk load, longer workloads")
+    p.add_argument("--duration", type=float, help="seconds measured per workload (overrides the profile)")
+    p.add_argument("--warmup", type=float, help="seconds of discarded warm-up per workload")
+    p.add_argument("--window", type=int, default=128, help="requests in flight (default 128)")
+    p.add_argument(
+        "--rows", type=int, help="bulk-load rows (default 50,000; 5,000 with --quick; 1,000,000 with --full)"
+    )
+    p.add_argument("--timeout", type=float, default=30.0, help="per-request and stall timeout, seconds (default 30)")
+    p.add_argument("--only", help="run only the driver workloads whose name contains this text")
+    p.add_argument("--skip", default="", help="comma list of sections to skip: driver,startup,parse,bulk")
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    return p.parse_args(argv)
+
+
+def _sigterm(signum, frame):  # turn SIGTERM into an exception so the `finally` blocks kill the servers
+    raise SystemExit(128 + signum)
+
+
+def fmt_ratio(x: float) -> str:
+    if not math.isfinite(x):
+        return "-"
+    return f"{x:.3f}" if x < 1 else f"{x:.2f}"
+
+
+def fmt_ms(x: float) -> str:
+    return "-" if not math.isfinite(x) else (f"{x:.2f}" if x < 100 else f"{x:.0f}")
+
+
+class Baseline:
+    """OPTIONS over a raw pipelined socket: one long run at the start, short bursts between the workloads."""
+
+    def __init__(self, window: int, timeout: float, burst: float) -> None:
+        self.window = window
+        self.timeout = timeout
+        self.burst_s = burst
+        self.samples: list[float] = []  # ops/s of every run and burst, in order
+
+    def measure(self, port: int, duration: float, warmup: float, name: str) -> Measurement:
+        r = rawproto.options_pipeline("127.0.0.1", port, duration, window=self.window, warmup=warmup,
+                                      timeout=self.timeout)  # fmt: skip
+        m = Measurement(name, len(r["latencies"]) + r["errors"], r["elapsed"], r["latencies"])
+        if r["errors"]:
+            m.errors["not SUPPORTED"] = r["errors"]
+        m.note = "1 connection, pipelined"
+        self.samples.append(m.ops_per_s)
+        return m
+
+    def burst(self, port: int) -> float:
+        return self.measure(port, self.burst_s, min(0.1, self.burst_s / 4), "burst").ops_per_s
+
+    @property
+    def typical(self) -> float:
+        return statistics.median(self.samples)
+
+
+class Table:
+    def __init__(self) -> None:
+        self.driver_norm = float("nan")  # the driver baseline's ratio to its own local baseline
+
+    @staticmethod
+    def header() -> str:
+        cols = f"{'workload':<44} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'×base':>7} {'×drv':>7} {'ops':>9}  notes"
+        return cols + "\n" + "-" * len(cols)
+
+    @staticmethod
+    def ratio(m: Measurement) -> float:
+        base = m.extra.get("local_baseline", float("nan"))
+        return m.ops_per_s / base if base else float("nan")
+
+    def line(self, m: Measurement) -> str:
+        notes = [m.note] if m.note else []
+        notes += [f"{k}×{v}" for k, v in m.errors.items()]
+        if "applied" in m.extra:
+            notes.append(f"applied {m.extra['applied']:.0%}")
+        r = self.ratio(m)
+        return (
+            f"{m.name:<44} {m.ops_per_s:>9,.0f} {fmt_ms(m.percentile_ms(50)):>8} {fmt_ms(m.percentile_ms(99)):>8} "
+            f"{fmt_ratio(r):>7} {fmt_ratio(r / self.driver_norm):>7} {m.ops:>9,}  {'; '.join(notes)}"
+        )
 
 
 def git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--", "server", "storage", "paxos", "cql_grammar"],
             cwd=ROOT,
             capture_output=True,
             text=True,
         )
-        return out.stdout.strip() + ("+local changes" if dirty.stdout.strip() else "")
+        return head.stdout.strip() + (" + uncommitted server changes" if dirty.stdout.strip() else "")
     except OSError:
         return "?"
 
 
+def to_json(m: Measurement) -> dict:
+    return {
+        "name": m.name,
+        "ops": m.ops,
+        "seconds": m.elapsed,
+        "ops_per_s": m.ops_per_s,
+        "p50_ms": m.percentile_ms(50),
+        "p99_ms": m.percentile_ms(99),
+        "ratio_to_baseline": Table.ratio(m),
+        "errors": dict(m.errors),
+        "requests_per_op": m.requests_per_op,
+        **{k: v for k, v in m.extra.items() if k != "next"},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    profile = "quick" if args.quick else "full" if args.full else "default"
-    duration, warmup, rows = PROFILES[profile]
-    duration = args.duration if args.duration is not None else duration
-    warmup = args.warmup if args.warmup is not None else warmup
-    rows = args.rows if args.rows is not None else rows
+    name = "quick" if args.quick else "full" if args.full else "default"
+    prof = PROFILES[name]
+    duration = args.duration if args.duration is not None else prof.duration
+    warmup = args.warmup if args.warmup is not None else prof.warmup
+    rows = args.rows if args.rows is not None else prof.rows
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     logging.basicConfig(level=logging.ERROR)  # the driver's protocol-downgrade and reconnect chatter
     signal.signal(signal.SIGTERM, _sigterm)
@@ -142,34 +184,40 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     now = datetime.datetime.now().astimezone()
-    print(f"cqld benchmarks, {now:%Y-%m-%d %H:%M %Z}, commit {git_commit()}, profile {profile}")
+    print(f"cqld benchmarks, {now:%Y-%m-%d %H:%M %Z}, commit {git_commit()}, profile {name}")
     print(
         f"python {platform.python_version()}, cassandra-driver {cassandra.__version__}, {os.cpu_count()} CPUs, "
-        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        f"load average before the run {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
-    print(f"each workload: {warmup:g} s warm-up + {duration:g} s measured, window {args.window} requests in flight")
+    print(
+        f"each workload: {warmup:g} s warm-up + {duration:g} s measured, {args.window} requests in flight; "
+        f"a {prof.burst:g} s baseline burst between workloads"
+    )
+    print("×base = ops/s ÷ baseline ops/s measured around that workload; ×drv = ×base ÷ ×base of the driver baseline")
     print(flush=True)
 
-    report = Report()
+    table = Table()
+    base = Baseline(args.window, args.timeout, prof.burst)
     results: dict = {
         "date": now.isoformat(),
-        "profile": profile,
+        "profile": name,
         "duration": duration,
         "warmup": warmup,
         "window": args.window,
         "workloads": [],
         "derived": {},
     }
+    measured: list[Measurement] = []
     with tempfile.TemporaryDirectory(prefix="cqld-bench-") as tmpdir:
         tmp = Path(tmpdir)
         srv = BenchServer(tmp / "data").start()
         cluster = None
         try:
-            b1 = baseline(srv.port, duration, warmup, args.window, args.timeout)
-            report.baseline_ops = b1.ops_per_s
-            print(Report.header())
-            print(report.line(b1), flush=True)
-            measured = [b1]
+            b1 = base.measure(srv.port, duration, warmup, "baseline: OPTIONS, raw socket")
+            b1.extra["local_baseline"] = b1.ops_per_s
+            print(Table.header())
+            print(table.line(b1), flush=True)
+            measured.append(b1)
             if "driver" not in skip:
                 from bench import workloads
 
@@ -177,24 +225,26 @@ def main(argv: list[str] | None = None) -> int:
                 session = cluster.connect()
                 print(f"{'':<44} (driver negotiated protocol v{cluster.protocol_version})", flush=True)
                 workloads.create_schema(session)
-                settings = workloads.Settings(duration, warmup, args.window, args.timeout)
+                settings = workloads.Settings(
+                    duration, warmup, args.window, args.timeout, baseline=lambda: base.burst(srv.port)
+                )
 
                 def progress(m: Measurement) -> None:
                     if m.name.startswith("driver:"):
-                        report.driver_ops = m.ops_per_s
-                    print(report.line(m), flush=True)
+                        table.driver_norm = Table.ratio(m)
+                    print(table.line(m), flush=True)
 
                 measured += workloads.run_all(session, settings, progress, only=args.only)
                 cluster.shutdown()
                 cluster = None
-            b2 = baseline(srv.port, duration, warmup, args.window, args.timeout)
-            b2.name = "baseline again (end of run)"
-            print(report.line(b2), flush=True)
+            b2 = base.measure(srv.port, duration, warmup, "baseline again (end of run)")
+            b2.extra["local_baseline"] = b1.ops_per_s
+            print(table.line(b2), flush=True)
             measured.append(b2)
-            drift = b2.ops_per_s / b1.ops_per_s - 1
-            print(f"(baseline drift over the run: {drift:+.1%}; ratios use the first baseline)")
-            results["baseline_drift"] = drift
-            print(f"server peak RSS after the workloads: {(srv.status('VmHWM') or 0) / 1024:.0f} MiB")
+            lo, hi = min(base.samples) / b1.ops_per_s, max(base.samples) / b1.ops_per_s
+            print(f"(baseline over the run: {lo:.2f}–{hi:.2f} × the first; its ×base column is relative to the first)")
+            results["baseline_samples"] = base.samples
+            print(f"server peak RSS (VmHWM) after these workloads: {(srv.status('VmHWM') or 0) / 1024:.0f} MiB")
             code = srv.stop()
             if code != 0:
                 print(f"warning: cqld exited with {code}\n{srv.log()}")
@@ -204,69 +254,57 @@ def main(argv: list[str] | None = None) -> int:
             srv.kill()
 
         by_name = {m.name: m for m in measured}
-        print("\nderived ratios (ops/s of the first over ops/s of the second)")
+        print("\nderived ratios (×base of the first ÷ ×base of the second)")
         for label, a, b in DERIVED:
-            r = ratio(by_name, a, b)
-            if math.isfinite(r):
+            if a in by_name and b in by_name:
+                r = Table.ratio(by_name[a]) / Table.ratio(by_name[b])
                 results["derived"][label] = r
-                print(f"  {label:<44} {fmt_ratio(r):>8}")
+                print(f"  {label:<44} {fmt_ratio(r):>7}")
 
-        for m in measured:
-            results["workloads"].append(
-                {
-                    "name": m.name,
-                    "ops": m.ops,
-                    "seconds": m.elapsed,
-                    "ops_per_s": m.ops_per_s,
-                    "p50_ms": m.percentile_ms(50),
-                    "p99_ms": m.percentile_ms(99),
-                    "ratio_to_baseline": m.ops_per_s / report.baseline_ops,
-                    "errors": dict(m.errors),
-                    "requests_per_op": m.requests_per_op,
-                    **{k: v for k, v in m.extra.items() if k != "next"},
-                }
-            )
-
-        base_us = 1e6 / report.baseline_ops  # one baseline op: the server's time per OPTIONS at full load
-        print(f"\none-off timings (×base = time / the baseline's time per op, {base_us:.1f} µs this run)")
+        base_us = 1e6 / base.typical  # the server's time per OPTIONS at full pipelined load
+        print(f"\none-off timings (×base = time ÷ the baseline's time per op: {base_us:.1f} µs, median of the run)")
         if "startup" not in skip:
-            st = oneoff.startup_times(tmp)
+            st = oneoff.startup_times(tmp, cold_cache=prof.cold_cache_start)
             results["startup"] = st
             print(
                 f"  start-up to first OPTIONS answered, empty data dir: median {st['median_s'] * 1000:.0f} ms of "
                 f"{', '.join(f'{x * 1000:.0f}' for x in st['runs_s'])} ms (goal < 1 s) "
                 f"= {st['median_s'] * 1e6 / base_us:,.0f} ×base"
             )
-            print(f"  same, grammar cache cold: {st['cold_cache_s'] * 1000:.0f} ms")
+            if "cold_cache_s" in st:
+                print(
+                    f"  same, grammar cache cold (first start after a grammar change): {st['cold_cache_s'] * 1000:.0f} ms"
+                )
         if "parse" not in skip:
             pt = oneoff.parse_times()
             results["parse"] = pt
             cold = [r["cold_us"] for r in pt["statements"]]
             warm = [r["warm_us"] for r in pt["statements"]]
-            print(f"  import cql_grammar: {pt['import_s'] * 1000:.0f} ms")
+            print(f"  import cql_grammar (parser tables from the cache): {pt['import_s'] * 1000:.0f} ms")
             print(
-                f"  parse, {len(cold)} statements: cold mean {sum(cold) / len(cold):.0f} µs "
-                f"(first ever {cold[0]:.0f} µs), warm mean {sum(warm) / len(warm):.0f} µs "
-                f"= {sum(warm) / len(warm) / base_us:.1f} ×base"
+                f"  parse {len(cold)} statements: cold mean {statistics.mean(cold):,.0f} µs "
+                f"(the very first {cold[0]:,.0f} µs) = {statistics.mean(cold) / base_us:.0f} ×base; "
+                f"warm mean {statistics.mean(warm):.0f} µs = {statistics.mean(warm) / base_us:.1f} ×base"
             )
+            print(f"    {'cold µs':>8} {'warm µs':>8}  statement")
             for r in pt["statements"]:
-                text = r["statement"] if len(r["statement"]) <= 70 else r["statement"][:67] + "..."
-                print(f"    {r['cold_us']:>7.0f} {r['warm_us']:>7.0f} µs  {text}")
+                text = r["statement"] if len(r["statement"]) <= 80 else r["statement"][:77] + "..."
+                print(f"    {r['cold_us']:>8,.0f} {r['warm_us']:>8,.0f}  {text}")
         if "bulk" not in skip and rows > 0:
-            bl = oneoff.bulk_load(tmp, rows, args.window, args.timeout, progress=lambda m: print("  " + report.line(m)))
+            bl = oneoff.bulk_load(
+                tmp,
+                rows,
+                args.window,
+                args.timeout,
+                baseline=base.burst,
+                progress=lambda m: print("  " + table.line(m)),
+            )
             m = bl.pop("measurement")
-            results["bulk"] = {
-                **bl,
-                "rows_per_s": m.ops_per_s,
-                "ratio_to_baseline": m.ops_per_s / report.baseline_ops,
-                "p50_ms": m.percentile_ms(50),
-                "p99_ms": m.percentile_ms(99),
-                "errors": dict(m.errors),
-            }
+            results["bulk"] = {**bl, **to_json(m)}
             print(
-                f"  bulk load {rows:,} rows: {m.ops_per_s:,.0f} rows/s ({fmt_ratio(m.ops_per_s / report.baseline_ops)} "
-                f"×base), server RSS idle {(bl['rss_idle_kib'] or 0) / 1024:.0f} MiB, peak (VmHWM) "
-                f"{(bl['hwm_kib'] or 0) / 1024:.0f} MiB, data dir {bl['disk_bytes'] / 2**20:.0f} MiB"
+                f"  bulk load {rows:,} rows: {m.ops_per_s:,.0f} rows/s = {fmt_ratio(Table.ratio(m))} ×base; server RSS "
+                f"{(bl['rss_idle_kib'] or 0) / 1024:.0f} MiB idle, peak (VmHWM) {(bl['hwm_kib'] or 0) / 1024:.0f} MiB; "
+                f"data dir {bl['disk_bytes'] / 2**20:.0f} MiB"
             )
             print(
                 f"  SIGTERM stop after the load: {bl['stop_s'] * 1000:.0f} ms (exit {bl['stop_code']}); "
@@ -274,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"= {bl['restart_s'] * 1e6 / base_us:,.0f} ×base"
             )
 
+    results["workloads"] = [to_json(m) for m in measured]
     total = time.perf_counter() - started
     print(f"\ntotal {total:.0f} s")
     results["total_s"] = total

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ class Settings:
     warmup: float
     window: int
     timeout: float
+    # Measures the baseline (ops/s) right now; called around every workload, so each one gets a baseline
+    # measured next to it in time (the geometric mean of the one before and the one after).
+    baseline: Callable[[], float] | None = None
 
 
 class Tally:
@@ -62,6 +66,7 @@ def run_all(
 ) -> list[Measurement]:
     """Every driver workload in a fixed order; `only` keeps those whose name contains it (plus what they need)."""
     out: list[Measurement] = []
+    local: dict[str, float] = {}
     ranges = iter(range(1, 40))
 
     def base() -> int:
@@ -70,6 +75,7 @@ def run_all(
     def go(name: str, make_op, *, note: str = "", on_result=None, start: int = 0) -> Measurement | None:
         if only and only.lower() not in name.lower():
             return None
+        before = local.get("last") or (s.baseline() if s.baseline else None)
         m = measure(
             name,
             session,
@@ -82,6 +88,9 @@ def run_all(
             note=note,
             start=start,
         )
+        if s.baseline:
+            local["last"] = after = s.baseline()
+            m.extra["local_baseline"] = math.sqrt(before * after)
         out.append(m)
         progress(m)
         return m
@@ -96,7 +105,7 @@ def run_all(
     p_local = prep("SELECT key FROM system.local WHERE key = 'local'")
 
     # -- driver-level baseline
-    go("driver: prepared SELECT system.local", lambda i: [(p_local, None)], note="cheapest driver request")
+    go("driver: prepared SELECT system.local", lambda i: [(p_local, None)], note="driver-level baseline")
 
     # -- prepared INSERT / SELECT: the core numbers.  The SELECT reads the rows the INSERT wrote.
     ins_base = base()

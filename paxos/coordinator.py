@@ -13,8 +13,9 @@ All protocol decisions live in `paxos.round.CasRound`; this module only moves me
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +116,39 @@ class Coordinator:
     ) -> Any:
         """SELECT at SERIAL: finish any in-progress proposal, then read, fencing older proposals."""
         result = await self._run(key, replicas, read_request, _never_applies, merge_reads, quorum, 0, timeout)
+        return result.read
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, keys: Sequence[Any], timeout: float, quorum: int) -> AsyncIterator[float]:
+        """Hold the turn on several keys at once (for transactions over several partitions); yields
+        the deadline. Callers pass the keys in one global order so that two of them cannot deadlock."""
+        deadline = self.now() + timeout
+        taken: list[Any] = []
+        try:
+            for key in keys:
+                if not self.queue.try_acquire(key):
+                    await self._wait_turn(key, deadline, quorum)
+                taken.append(key)
+            yield deadline
+        finally:
+            for key in reversed(taken):
+                self.queue.release(key)
+
+    async def read_serial_held(
+        self,
+        key: Any,
+        replicas: Sequence[ReplicaId],
+        read_request: Any,
+        merge_reads: MergeReads,
+        *,
+        quorum: int,
+        deadline: float,
+    ) -> Any:
+        """`read_serial` for a key whose turn the caller holds (see `exclusive`)."""
+        alive = sum(1 for r in replicas if self.transport.is_alive(r))
+        if alive < quorum:
+            raise PaxosUnavailable(quorum, alive)
+        result = await self._attempts(key, replicas, read_request, _never_applies, merge_reads, quorum, 0, deadline)
         return result.read
 
     # ---- driver -----------------------------------------------------------------------------------

@@ -336,6 +336,8 @@ class LwtService:
         keys = set()
         for s, values in zip(stmts, value_lists, strict=True):
             if s.table is not table:
+                if node.config.lwt_cross_partition_batches:
+                    return await self.cas_multi(batch, value_lists, params)
                 raise errors.InvalidRequest("Batch with conditions cannot span multiple tables")
             for r in s.restrictions.values():
                 if r.in_ is not None or r.in_marker is not None:
@@ -344,6 +346,8 @@ class LwtService:
                     )
             keys.update(s.keys(values))
         if len(keys) != 1:
+            if node.config.lwt_cross_partition_batches:
+                return await self.cas_multi(batch, value_lists, params)
             raise errors.InvalidRequest("Batch with conditions cannot span multiple partitions")
         token, pk = keys.pop()
         rf = node.rf(table.keyspace)
@@ -444,3 +448,84 @@ class LwtService:
             return Result(msg.rows_body(specs, [[FALSE]]))
         specs += [msg.ColumnSpec(ks, name, c.name, c.type.option()) for c in cols]
         return Result(msg.rows_body(specs, [[FALSE] + [r.values.get(c.name) for c in cols] for r in out_rows]))
+
+    async def cas_multi(self, batch, value_lists: list[list], params) -> Result:
+        """A conditional batch over several partitions or tables (Amazon Keyspaces allows these; opt-in
+        here with lwt_cross_partition_batches). Linearizable and atomic: the turn of every partition is
+        held (in key order, so two such batches cannot deadlock), each partition's state is settled by a
+        SERIAL Paxos read, all conditions are evaluated on those reads, and every update is applied in one
+        atomic engine write stamped with one new ballot's timestamp, above every ballot used so far."""
+        node = self.node
+        stmts = batch.statements
+        if params.serial_consistency not in (8, 9):
+            raise errors.InvalidRequest(
+                "Invalid consistency for conditional update. Must be one of SERIAL or LOCAL_SERIAL"
+            )
+        from storage.token import split_partition_key
+
+        parts: dict[tuple, tuple] = {}
+        targets = []
+        for s, values in zip(stmts, value_lists, strict=True):
+            keys = s.keys(values)
+            cks = s.clusterings(values)
+            if s.is_conditional and (len(keys) != 1 or cks is None or len(cks) != 1):
+                raise errors.InvalidRequest("IN on the partition key is not supported with conditional updates")
+            for token, pk in keys:
+                parts[(s.table.id_bytes, token, pk)] = (s.table, token, pk)
+            token, pk = keys[0]
+            targets.append(((s.table.id_bytes, token, pk), cks[0][0] if cks else b""))
+        order = sorted(parts)
+        quorum = max(len(node.replicas.placement(t, node.rf(tb.keyspace))) // 2 + 1 for tb, t, _ in parts.values())
+        timeout = node.config.cas_contention_timeout_ms / 1000
+        try:
+            async with self.coordinator.exclusive(order, timeout, quorum) as deadline:
+                live: dict[tuple, tuple] = {}
+                for key in order:
+                    table, token, pk = parts[key]
+                    placement = node.replicas.placement(token, node.rf(table.keyspace))
+                    header, rows = await self.coordinator.read_serial_held(
+                        key,
+                        [r.shard for r in placement],
+                        {},
+                        merge_reads,
+                        quorum=len(placement) // 2 + 1,
+                        deadline=deadline,
+                    )
+                    pk_values = split_partition_key(pk, len(table.partition_key))
+                    rows_now = live_rows(table, pk_values, header, rows, int(time.time()), include_static_only=True)
+                    live[key] = ({r.ck: r for r in rows_now if not r.static_only}, rows_now[0] if rows_now else None)
+                applied = True
+                for s, values, (key, ck) in zip(stmts, value_lists, targets, strict=True):
+                    by_ck, first = live[key]
+                    row = by_ck.get(ck) if s.table.clustering and not s.static_only else first
+                    statics = first.values if first is not None else {}
+                    if (s.if_not_exists and row is not None) or (s.if_exists and row is None):
+                        applied = False
+                    elif s.conditions:
+                        vals = row.values if row is not None else statics
+                        applied = applied and all(c.applies_to(vals, values) for c in s.conditions)
+                if applied:
+                    ts = ballot_micros(self.clock.next())
+                    writes = []
+                    required = 1
+                    for s, values, (key, ck) in zip(stmts, value_lists, targets, strict=True):
+                        by_ck, first = live[key]
+                        row = by_ck.get(ck)
+                        base = row.values if row is not None else (first.values if first is not None else {})
+                        _ts, ttl = s.write_params(values, None)
+                        rf = node.rf(s.table.keyspace)
+                        required = max(
+                            required,
+                            node.consistency_count(s.table.keyspace, params.consistency, for_write=True, check=False),
+                        )
+                        writes.extend((m, rf) for m in s.mutations(values, ts, ttl, current=lambda *_a, _b=base: _b))
+                    await node.write(writes, required, params.consistency)
+        except PaxosUnavailable as e:
+            raise errors.Unavailable(
+                "Cannot achieve consistency level SERIAL", params.serial_consistency, e.required, e.alive
+            ) from None
+        except PaxosTimeout as e:
+            raise errors.WriteTimeout(str(e), params.serial_consistency, e.received, e.required, "CAS") from None
+        table = stmts[0].table
+        specs = [msg.ColumnSpec(table.keyspace, table.name, "[applied]", APPLIED.option())]
+        return Result(msg.rows_body(specs, [[TRUE if applied else FALSE]]))

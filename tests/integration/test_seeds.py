@@ -159,3 +159,25 @@ def test_lwt_overview_seed_scylla_shape_opt_in(tmp_path):
     finally:
         c.shutdown()
         server.stop()
+
+
+def test_logged_batches_seed_cross_partition_lwt_opt_in(tmp_path):
+    """With lwt_cross_partition_batches on, step 3 of the seed runs as Amazon Keyspaces shows."""
+    server = ServerProcess(tmp_path / "data", env={"CQLD_LWT_CROSS_PARTITION_BATCHES": "true"}).start()
+    c = make_cluster(server.port)
+    s = c.connect()
+    try:
+        for where in ("54", "62", "70", "81", "108"):
+            run(s, f"keyspaces-logged-batches.txt:{where}")
+        assert run(s, "keyspaces-logged-batches.txt:122").was_applied
+        by_id = {r.order_id: r.order_item_count for r in run(s, "keyspaces-logged-batches.txt:132")}
+        by_name = {(r.customer_name, r.order_id): r.order_item_count for r in run(s, "keyspaces-logged-batches.txt:134")}
+        assert by_id == {"ORD-001": 3, "ORD-002": 2}
+        assert by_name == {("John Smith", "ORD-001"): 3, ("Jane Doe", "ORD-002"): 2}
+        # Run again: the IF NOT EXISTS conditions fail, so nothing of the batch applies.
+        s.execute("UPDATE online_shop.order_by_order_id SET order_item_count = 9 WHERE order_id = 'ORD-001'")
+        assert not run(s, "keyspaces-logged-batches.txt:122").was_applied
+        assert {r.order_id: r.order_item_count for r in run(s, "keyspaces-logged-batches.txt:132")}["ORD-001"] == 9
+    finally:
+        c.shutdown()
+        server.stop()
