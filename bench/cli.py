@@ -103,6 +103,7 @@ class Baseline:
         if r["errors"]:
             m.errors["not SUPPORTED"] = r["errors"]
         m.note = "1 connection, pipelined"
+        m.extra["baseline"] = True
         self.samples.append(m.ops_per_s)
         return m
 
@@ -134,9 +135,10 @@ class Table:
         if "applied" in m.extra:
             notes.append(f"applied {m.extra['applied']:.0%}")
         r = self.ratio(m)
+        drv = float("nan") if m.extra.get("baseline") else r / self.driver_norm
         return (
             f"{m.name:<44} {m.ops_per_s:>9,.0f} {fmt_ms(m.percentile_ms(50)):>8} {fmt_ms(m.percentile_ms(99)):>8} "
-            f"{fmt_ratio(r):>7} {fmt_ratio(r / self.driver_norm):>7} {m.ops:>9,}  {'; '.join(notes)}"
+            f"{fmt_ratio(r):>7} {fmt_ratio(drv):>7} {m.ops:>9,}  {'; '.join(notes)}"
         )
 
 

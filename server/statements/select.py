@@ -245,7 +245,9 @@ class SelectStatement:
                 needs_filtering = True
                 continue
             col = column_of(table, rel.lhs)
-            if rel.op in ("=", "<", "<=", ">", ">=", "!=", "IN") and col.type.is_collection and col.type.is_multicell:
+            if rel.op == "!=":
+                raise InvalidRequest(f'Unsupported "!=" relation: {col.name} != {_term_text(rel.rhs)}')
+            if rel.op in ("=", "<", "<=", ">", ">=", "IN") and col.type.is_collection and col.type.is_multicell:
                 raise InvalidRequest(
                     f"Collection column '{col.name}' ({col.type.cql_name()}) cannot be restricted by a "
                     f"'{rel.op}' relation"
@@ -309,6 +311,10 @@ class SelectStatement:
                     et = t.value if isinstance(t, cqltypes.MapType) else t.element
                 self.filters.append(Filter(col, rel.op, compile_term(rel.rhs, et, col.name, ctx)))
                 if not self._indexed(col, rel.op):
+                    if col.kind == CLUSTERING and not allow_filtering:
+                        raise InvalidRequest(
+                            "Clustering columns can only be restricted with CONTAINS with a secondary index or filtering"
+                        )
                     needs_filtering = True
             elif rel.op in ("=", "!=", "<", "<=", ">", ">="):
                 if rel.op == "!=":
@@ -406,6 +412,9 @@ class SelectStatement:
     def _multi(self, rel: ast.Relation) -> None:
         table = self.table
         cols = [column_of(table, n) for n in rel.lhs]
+        if rel.op == "!=":
+            label = "(" + ", ".join(c.name for c in cols) + ")"
+            raise InvalidRequest(f'Unsupported "!=" relation: {label} != {_term_text(rel.rhs)}')
         for c in cols:
             if c.kind != CLUSTERING:
                 raise InvalidRequest(
@@ -533,9 +542,8 @@ class SelectStatement:
             if not allow_filtering:
                 later = rest_single[0].column if rest_single else rest_multi[0][0][0]
                 if slice_col is not None and broken_at is None:
-                    prefix = "Clustering" if rest_multi else "PRIMARY KEY"
                     raise InvalidRequest(
-                        f'{prefix} column "{later.name}" cannot be restricted (preceding column "{slice_col.name}" is '
+                        f'Clustering column "{later.name}" cannot be restricted (preceding column "{slice_col.name}" is '
                         "restricted by a non-EQ relation)"
                     )
                 bad = broken_at or slice_col
@@ -652,6 +660,34 @@ class SelectStatement:
             raise InvalidRequest(f"{what} must be strictly positive")
         return n
 
+    def _check_values(self, values: list, slice_filters) -> None:
+        """Refuse unset/null restriction values up front, whether or not any row is read."""
+        for f in list(self.filters) + list(slice_filters or ()):
+            if isinstance(f, TupleFilter):
+                _tuple_values(f.getter, values, f.columns)
+            elif f.op == "IN":
+                cands = f.in_values(values) if f.in_values is not None else [g(values) for g in f.in_getters]
+                if any(c is UNSET for c in cands):
+                    raise InvalidRequest(f"Invalid unset value for column {f.column.name}")
+            else:
+                v = f.getter(values)
+                if v is UNSET:
+                    raise InvalidRequest(f"Invalid unset value for column {f.column.name}")
+                if v is None and f.op != "MAPENTRY":
+                    raise InvalidRequest(f"Invalid null value for column {f.column.name}")
+        for _, g in self.token_bounds:
+            v = g(values)
+            if v is UNSET:
+                raise InvalidRequest("Invalid unset value for partition key token")
+            if v is None:
+                raise InvalidRequest("Invalid null value for partition key token")
+        for r in self.ck.values():
+            for g in r.slice.values():
+                if g(values) is UNSET:
+                    raise InvalidRequest(f"Invalid unset value for column {r.column.name}")
+        if self.has_ck_restrictions and self.prefix_steps:
+            self._prefixes(values)
+
     def _token_ok(self, token: int, values: list) -> bool:
         for op, g in self.token_bounds:
             raw = g(values)
@@ -683,6 +719,7 @@ class SelectStatement:
         fetch = None if aggregate else page_size
         first = True
         slice_filters = self.slice_step[1] if self.slice_step and self.slice_step[0] == "multi" else None
+        self._check_values(values, slice_filters)
         parts = self._partition_rows(node, values, params, resume_after, last_ck, now_s)
         for token, pk, pk_values, header, rows in parts:
             if not self._token_ok(token, values):
