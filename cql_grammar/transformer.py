@@ -575,6 +575,9 @@ class CqlTransformer(Transformer):
 
     # ------------------------------------------------------------ misc statements
 
+    def use_marker(self, c: list) -> ast.Use:
+        raise CqlSyntaxError("Bind variables cannot be used for keyspace names")
+
     def use_stmt(self, c: list) -> ast.Use:
         return ast.Use(_nodes(c)[0])
 

@@ -53,7 +53,7 @@ def _not_system(name: str) -> None:
         raise InvalidRequest(f"{name} keyspace is not user-modifiable")
 
 
-def replication(props: dict, warnings: list[str]) -> dict[str, str]:
+def replication(props: dict, warnings: list[str], datacenters: tuple[str, ...] = ()) -> dict[str, str]:
     rep = props.get("replication")
     if rep is None:
         raise ConfigurationException("Missing mandatory option 'replication'")
@@ -80,6 +80,12 @@ def replication(props: dict, warnings: list[str]) -> dict[str, str]:
         if unknown:
             raise ConfigurationException(
                 f"Unrecognized strategy option {{{', '.join(unknown)}}} passed to SimpleStrategy for keyspace"
+            )
+    if short == "NetworkTopologyStrategy" and datacenters:
+        unknown = [k for k in rep if k not in ("class", "replication_factor") and k not in datacenters]
+        if unknown:
+            raise ConfigurationException(
+                f"Unrecognized strategy option {{{', '.join(unknown)}}} passed to NetworkTopologyStrategy for keyspace"
             )
     for k, v in rep.items():
         if k == "class":
@@ -127,7 +133,7 @@ class DDL:
             if s.if_not_exists:
                 return Result(msg.VOID_BODY)
             raise AlreadyExists(f'Cannot add existing keyspace "{s.name}"', s.name)
-        rep = replication(s.properties, warnings)
+        rep = replication(s.properties, warnings, self._datacenters())
         _extra_keyspace_props(s.properties, warnings)
         ks = Keyspace(s.name, rep, bool(s.properties.get("durable_writes", True)))
         rf = ks.replication_factor()
@@ -140,6 +146,11 @@ class DDL:
         self._changed()
         return schema_result("CREATED", "KEYSPACE", s.name, warnings=warnings or None)
 
+    def _datacenters(self) -> tuple[str, ...]:
+        cfg = getattr(self.node, "config", None)
+        dc = getattr(cfg, "datacenter", None)
+        return (dc,) if dc else ()
+
     def _AlterKeyspace(self, session, s: ast.AlterKeyspace) -> Result:
         _not_system(s.name)
         ks = self.schema.keyspaces.get(s.name)
@@ -149,7 +160,7 @@ class DDL:
             raise InvalidRequest(f"Keyspace '{s.name}' doesn't exist")
         warnings: list[str] = []
         if "replication" in s.properties:
-            ks.replication = replication(s.properties, warnings)
+            ks.replication = replication(s.properties, warnings, self._datacenters())
         if "durable_writes" in s.properties:
             ks.durable_writes = bool(s.properties["durable_writes"])
         _extra_keyspace_props(s.properties, warnings)
@@ -303,6 +314,8 @@ class DDL:
         return out
 
     def _table(self, session, name: ast.TableName, if_exists: bool = False) -> Table | None:
+        if if_exists and keyspace_of(name, session.keyspace) not in self.schema.keyspaces:
+            return None
         ks = self._keyspace(name, session)
         t = ks.tables.get(name.name)
         if t is None and not if_exists:
@@ -366,6 +379,8 @@ class DDL:
         return schema_result("UPDATED", "TABLE", table.keyspace, table.name, warnings or None)
 
     def _DropTable(self, session, s: ast.DropTable) -> Result:
+        if s.if_exists and keyspace_of(s.table, session.keyspace) not in self.schema.keyspaces:
+            return Result(msg.VOID_BODY)
         ks = self._keyspace(s.table, session)
         table = ks.tables.get(s.table.name)
         if table is None:

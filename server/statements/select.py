@@ -124,6 +124,7 @@ class SelectStatement:
         self.per_partition_limit = None
         self.pk_lookup = False
         self.pk_markers: dict[str, int] = {}
+        self.post_order = False
         self.virtual = getattr(table, "virtual_rows", None)
 
     @classmethod
@@ -149,24 +150,21 @@ class SelectStatement:
 
     def _check_distinct(self) -> None:
         table = self.table
-        if self.ck or self.multi:
-            if not self.stmt.allow_filtering:
-                raise InvalidRequest(
-                    "SELECT DISTINCT with WHERE clause only supports restriction by partition key and/or static columns."
-                )
+        msg_where = (
+            "SELECT DISTINCT with WHERE clause only supports restriction by partition key and/or static columns."
+        )
+        if self.has_ck_restrictions or self.ck or self.multi:
+            raise InvalidRequest(msg_where)
         for f in self.filters:
-            if f.column.kind not in (PARTITION_KEY, STATIC) and not self.stmt.allow_filtering:
+            if f.column.kind not in (PARTITION_KEY, STATIC):
+                raise InvalidRequest(msg_where)
+        if self.selection.is_aggregate or self.pk_lookup:
+            return
+        names = {s.name for s in self.selection.selectors}
+        for c in table.partition_key:
+            if c.name not in names:
                 raise InvalidRequest(
-                    "SELECT DISTINCT with WHERE clause only supports restriction by partition key and/or static columns."
-                )
-        if not self.selection.is_aggregate:
-            names = {s.name for s in self.selection.selectors}
-            missing = [c.name for c in table.partition_key if c.name not in names]
-            if missing and self.stmt.selectors is not None:
-                raise InvalidRequest(
-                    "SELECT DISTINCT queries must request all the partition key columns (missing "
-                    + ", ".join(missing)
-                    + ")"
+                    f"SELECT DISTINCT queries must request all the partition key columns (missing {c.name})"
                 )
 
     # ------------------------------------------------------------ prepare
@@ -566,24 +564,48 @@ class SelectStatement:
         if not order_by:
             return
         table = self.table
-        if len(self.pk) < len(table.partition_key):
-            raise InvalidRequest("ORDER BY is only supported when the partition key is restricted by an EQ or an IN.")
-        reversed_flags = []
-        for i, (name, direction) in enumerate(order_by):
+        cols = []
+        for name, _direction in order_by:
             col = column_of(table, name)
             if col.kind != CLUSTERING:
                 raise InvalidRequest(
                     f"Order by is currently only supported on the clustered columns of the PRIMARY KEY, got {name}"
                 )
-            if col.position != i:
+            cols.append(col)
+        if not self.pk_lookup:
+            raise InvalidRequest("ORDER BY is only supported when the partition key is restricted by an EQ or an IN.")
+        single_value = set()
+        for c in table.clustering:
+            r = self.ck.get(c.name)
+            if r is not None and (r.eq is not None or (r.in_ is not None and len(r.in_) == 1)):
+                single_value.add(c.name)
+        for step in self.prefix_steps:
+            if step[0] == "tuples" and (step[3] == "=" or (isinstance(step[2], list) and len(step[2]) == 1)):
+                single_value.update(c.name for c in step[1])
+        i = 0
+        reversed_flags = []
+        for col, (_name, direction) in zip(cols, order_by, strict=True):
+            while (
+                i < len(table.clustering)
+                and table.clustering[i] is not col
+                and table.clustering[i].name in single_value
+            ):
+                i += 1
+            if i >= len(table.clustering) or table.clustering[i] is not col:
                 raise InvalidRequest(
-                    "Order by currently only supports the ordering of columns following their declared order in the PRIMARY KEY"
+                    "Order by currently only supports the ordering of columns following their declared order in "
+                    "the PRIMARY KEY"
                 )
+            i += 1
             natural = col.order.upper() if col.order != "none" else "ASC"
             reversed_flags.append(direction.upper() != natural)
         if len(set(reversed_flags)) > 1:
             raise InvalidRequest("Unsupported order by relation")
-        self.reverse = reversed_flags[0]
+        self.reverse = bool(reversed_flags and reversed_flags[0])
+        # Rows of several partitions (IN on the partition key) are merged in clustering order.
+        self.post_order = any(
+            r.in_marker is not None or (r.in_ is not None and len(r.in_) > 1) for r in self.pk.values()
+        )
 
     # ------------------------------------------------------------ execute
 
@@ -594,10 +616,13 @@ class SelectStatement:
             return None
         comps = [self.pk[c.name].values(values) for c in table.partition_key]
         out = []
+        seen = set()
         for p in product(comps):
             token, pk = partition_key(p)
-            out.append((token, pk, p))
-        out.sort(key=lambda x: (x[0], x[1]))
+            if pk not in seen:
+                seen.add(pk)
+                out.append((token, pk, p))
+        # As in Cassandra, the partitions named by IN come in the order of their key values.
         return out
 
     def _prefixes(self, values: list) -> list[list[bytes]]:
@@ -717,6 +742,16 @@ class SelectStatement:
         have_more = False
         aggregate = sel.is_aggregate
         fetch = None if aggregate else page_size
+        out_limit = None
+        if aggregate:
+            # LIMIT counts result rows: the aggregated ones (one, or one per group).
+            out_limit, remaining = remaining, None
+        distinct = getattr(sel, "distinct", False) and not aggregate
+        post = self.post_order
+        collected: list = []
+        if post:
+            # Merging several partitions in clustering order needs them all: one unpaged result.
+            fetch, remaining, post_limit = None, None, remaining
         first = True
         slice_filters = self.slice_step[1] if self.slice_step and self.slice_step[0] == "multi" else None
         self._check_values(values, slice_filters)
@@ -726,6 +761,8 @@ class SelectStatement:
                 continue
             count_in_partition = resumed_count if first and resume_after == (token, pk) else 0
             first = False
+            if distinct and count_in_partition > 0:
+                continue
             static_ok = not self.has_ck_restrictions
             for row in live_rows(self.table, pk_values, header, rows, now_s, include_static_only=static_ok):
                 if self.filters and not all(f.matches(row, values) for f in self.filters):
@@ -739,19 +776,30 @@ class SelectStatement:
                 if next_state is not None:
                     have_more = True
                     break
-                sel.add(row, rows_out)
+                if post:
+                    collected.append(row)
+                else:
+                    sel.add(row, rows_out)
                 count_in_partition += 1
                 if remaining is not None:
                     remaining -= 1
                 if fetch is not None and sel.count(rows_out) >= fetch:
                     next_state = paging.State(token, pk, row.ck, remaining, count_in_partition)
+                if distinct:
+                    break
             if have_more or (remaining is not None and remaining <= 0):
                 break
+        if post:
+            collected.sort(key=lambda r: r.ck, reverse=self.reverse)
+            for row in collected if post_limit is None else collected[:post_limit]:
+                sel.add(row, rows_out)
         if not have_more:
             next_state = None
         if next_state is not None and remaining is not None and remaining <= 0:
             next_state = None
         out_rows = sel.finish(rows_out)
+        if out_limit is not None:
+            out_rows = out_rows[:out_limit]
         ps = paging.encode(node.paging_key, next_state) if next_state is not None else None
         body = msg.rows_body(sel.specs, out_rows, ps, no_metadata=params.skip_metadata)
         return Result(body)
@@ -784,7 +832,8 @@ class SelectStatement:
         else:
             source = iter(parts)
             if resume_after is not None:
-                source = (p for p in parts if (p[0], p[1]) >= resume_after)
+                at = next((i for i, p in enumerate(parts) if (p[0], p[1]) == resume_after), None)
+                source = iter(parts[at:] if at is not None else [p for p in parts if (p[0], p[1]) > resume_after])
         slices = self.slices(values) if self.has_ck_restrictions else [(b"", True, b"", True)]
         for token, pk, pk_values in source:
             resuming = resume_after is not None and (token, pk) == resume_after and last_ck is not None

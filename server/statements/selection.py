@@ -284,8 +284,24 @@ def _function(table, call: ast.FunctionCall) -> Selector:
             raise InvalidRequest(f"Invalid call to function {name}, none of its type signatures match")
         return Aggregate(f"system.{name}({arg.name})", arg.type, name, arg)
     if name == "token":
-        cols = [column_of(table, a.name) for a in args if isinstance(a, ast.ColumnRef)]
-        if [c.name for c in cols] != [c.name for c in table.partition_key]:
+        pk = table.partition_key
+        if len(args) != len(pk):
+            raise InvalidRequest(
+                f"Invalid number of arguments in call to function system.token: {len(pk)} required but "
+                f"{len(args)} provided"
+            )
+        cols = []
+        for i, (a, c) in enumerate(zip(args, pk, strict=True)):
+            if not isinstance(a, ast.ColumnRef):
+                raise InvalidRequest("Invalid arguments for token(): the partition key columns are required")
+            col = column_of(table, a.name)
+            if col.type != c.type:
+                raise InvalidRequest(
+                    f"Type error: {col.name} cannot be passed as argument {i} of function system.token of type "
+                    f"{c.type.cql_name()}"
+                )
+            cols.append(col)
+        if [c.name for c in cols] != [c.name for c in pk]:
             raise InvalidRequest("Invalid arguments for token(): the partition key columns are required")
 
         def token(row, _cols=tuple(c.name for c in cols)):

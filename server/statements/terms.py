@@ -86,12 +86,59 @@ def compile_term(term, type_, name: str, ctx: BindContext) -> Getter:
         return compile_function(term, type_, name, ctx)
     if isinstance(term, ast.Literal) and term.kind == "null":
         return lambda values: None
+    if isinstance(term, (ast.CollectionLiteral, ast.TupleLiteral, ast.UdtLiteral)):
+        leaves: dict[int, tuple] = {}
+        _compile_leaves(term, type_, name, ctx, leaves)
+        if leaves:
+            return _composite_getter(term, type_, name, leaves)
     try:
         value = literal_to_value(term, type_, name)
     except LiteralError as e:
         raise InvalidRequest(str(e)) from None
     data = None if value is None else type_.serialize(value)
     return lambda values, _d=data: _d
+
+
+def _compile_leaves(term, t, name: str, ctx: BindContext, out: dict) -> None:
+    """Compile the bind markers and function calls nested in a collection, tuple or UDT literal."""
+    if isinstance(term, (ast.BindMarker, ast.FunctionCall)):
+        out[id(term)] = (compile_term(term, t, name, ctx), t)
+    elif isinstance(term, ast.CollectionLiteral):
+        if isinstance(t, cqltypes.MapType) and term.kind == "map":
+            for k, v in term.items:
+                _compile_leaves(k, t.key, f"key({name})", ctx, out)
+                _compile_leaves(v, t.value, f"value({name})", ctx, out)
+        elif isinstance(t, cqltypes.ListType) and term.kind in ("list", "set"):
+            for e in term.items:
+                _compile_leaves(e, t.element, f"value({name})", ctx, out)
+    elif isinstance(term, ast.TupleLiteral) and isinstance(t, cqltypes.TupleType):
+        for i, (e, et) in enumerate(zip(term.items, t.types, strict=False)):
+            _compile_leaves(e, et, f"{name}[{i}]", ctx, out)
+    elif isinstance(term, ast.UdtLiteral) and isinstance(t, cqltypes.UserType):
+        for fname, v in term.fields:
+            i = t.field_index(fname)
+            if i >= 0:
+                _compile_leaves(v, t.types[i], f"{name}.{fname}", ctx, out)
+
+
+def _composite_getter(term, type_, name: str, leaves: dict) -> Getter:
+    def get(values: list) -> bytes | None:
+        def resolve(leaf, t, n):
+            entry = leaves.get(id(leaf))
+            if entry is None:
+                raise LiteralError(f"Cannot convert {leaf} for {n}: not a literal")
+            raw = entry[0](values)
+            if raw is UNSET:
+                raise InvalidRequest(f"Invalid unset value for {n}")
+            return None if raw is None else entry[1].deserialize(raw)
+
+        try:
+            value = literal_to_value(term, type_, name, resolve=resolve)
+            return None if value is None else type_.serialize(value)
+        except (LiteralError, MarshalError) as e:
+            raise InvalidRequest(str(e)) from None
+
+    return get
 
 
 def compile_function(call: ast.FunctionCall, type_, name: str, ctx: BindContext) -> Getter:

@@ -171,7 +171,9 @@ def test_logged_batches_seed_cross_partition_lwt_opt_in(tmp_path):
             run(s, f"keyspaces-logged-batches.txt:{where}")
         assert run(s, "keyspaces-logged-batches.txt:122").was_applied
         by_id = {r.order_id: r.order_item_count for r in run(s, "keyspaces-logged-batches.txt:132")}
-        by_name = {(r.customer_name, r.order_id): r.order_item_count for r in run(s, "keyspaces-logged-batches.txt:134")}
+        by_name = {
+            (r.customer_name, r.order_id): r.order_item_count for r in run(s, "keyspaces-logged-batches.txt:134")
+        }
         assert by_id == {"ORD-001": 3, "ORD-002": 2}
         assert by_name == {("John Smith", "ORD-001"): 3, ("Jane Doe", "ORD-002"): 2}
         # Run again: the IF NOT EXISTS conditions fail, so nothing of the batch applies.
