@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import socket
-import threading
 import struct
+import threading
 import time
 
 from tests.conftest import ServerProcess, make_cluster
