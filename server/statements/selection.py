@@ -158,11 +158,13 @@ class Selection:
         return rows
 
     def _json(self, row: list) -> bytes:
-        obj = {}
+        # value_to_json gives each value's JSON text; names that need quoting in CQL keep their quotes.
+        parts = []
         for s, v in zip(self.selectors, row, strict=True):
             key = s.name if s.name == s.name.lower() else f'"{s.name}"'
-            obj[key] = None if v is None else cqltypes.value_to_json(s.type.deserialize(v), s.type)
-        return json.dumps(obj, separators=(", ", ": ")).encode()
+            text = "null" if v is None else cqltypes.value_to_json(s.type.deserialize(v), s.type)
+            parts.append(f"{json.dumps(key)}: {text}")
+        return ("{" + ", ".join(parts) + "}").encode()
 
 
 def column_selector(col) -> Selector:
@@ -337,8 +339,7 @@ def _function(table, call: ast.FunctionCall) -> Selector:
 
         def tojson(row, _a=arg):
             raw = _a.value(row)
-            v = None if raw is None else cqltypes.value_to_json(_a.type.deserialize(raw), _a.type)
-            return json.dumps(v).encode()
+            return ("null" if raw is None else cqltypes.value_to_json(_a.type.deserialize(raw), _a.type)).encode()
 
         return Selector(f"system.tojson({arg.name})", cqltypes.lookup_native("text"), tojson)
     raise InvalidRequest(f"Unknown function '{call.name}'")

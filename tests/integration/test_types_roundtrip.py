@@ -156,3 +156,24 @@ def test_wrong_size_value_is_invalid_request_naming_the_column(session, keyspace
         session.execute(b)
     with pytest.raises(InvalidRequest, match="Invalid STRING constant"):
         session.execute("INSERT INTO t (k, v) VALUES (1, 'nope')")
+
+
+def test_json_insert_and_select(session, keyspace):
+    s = session
+    s.execute('CREATE TABLE j (k int, c int, v text, m map<text, int>, "Cap" int, PRIMARY KEY (k, c))')
+    s.execute("""INSERT INTO j JSON '{"k": 1, "c": 2, "v": "x", "m": {"a": 1}, "\\"Cap\\"": 7}'""")
+    assert (
+        s.execute('SELECT JSON k, c, v, m, "Cap" FROM j').one()[0]
+        == '{"k": 1, "c": 2, "v": "x", "m": {"a": 1}, "\\"Cap\\"": 7}'
+    )
+    s.execute("""INSERT INTO j JSON '{"k": 1, "c": 2}' DEFAULT UNSET""")
+    assert s.execute("SELECT v FROM j WHERE k = 1").one().v == "x"
+    s.execute("""INSERT INTO j JSON '{"k": 1, "c": 2}'""")
+    assert s.execute("SELECT v FROM j WHERE k = 1").one().v is None
+    p = s.prepare("INSERT INTO j JSON ?")
+    s.execute(p, ['{"k": 2, "c": 3, "v": "p"}'])
+    assert s.execute("SELECT toJson(v) FROM j WHERE k = 2").one()[0] == '"p"'
+    with pytest.raises(InvalidRequest, match="Could not decode JSON string as a map"):
+        s.execute("INSERT INTO j JSON '{\"k\": 1, '")
+    with pytest.raises(InvalidRequest, match="unrecognized column: nope"):
+        s.execute("""INSERT INTO j JSON '{"k": 1, "c": 1, "nope": 1}'""")
