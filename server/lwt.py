@@ -106,6 +106,13 @@ def faulty(inner: LocalTransport, spec: str) -> FaultyTransport:
     )
 
 
+def _without_statics(row, table):
+    from server.statements.reads import LiveRow
+
+    names = {c.name for c in table.statics}
+    return LiveRow(row.ck, {k: v for k, v in row.values.items() if k not in names}, row.cells, row.static_only)
+
+
 class LwtService:
     def __init__(self, node) -> None:
         self.node = node
@@ -292,7 +299,16 @@ class LwtService:
                 if c.column.kind == STATIC and c.column not in seen:
                     seen.append(c.column)
             cols = seen
-        target = row if row is not None else static_row
+        # Cassandra reads static columns only when the statement updates or conditions one: otherwise
+        # they are absent from the result, and a partition with only statics reads as no row at all.
+        reads_statics = (
+            stmt.static_only
+            or any(c.column.kind == STATIC for c in stmt.conditions)
+            or any(op.column.kind == STATIC for op in stmt.ops)
+        )
+        target = row if row is not None else (static_row if reads_statics else None)
+        if target is not None and not reads_statics:
+            target = _without_statics(target, table)
         if self.node.config.lwt_result_shape == "scylla":
             # ScyllaDB's shape: always one row of the old values (nulls when absent), applied or not.
             specs += [msg.ColumnSpec(ks, name, c.name, c.type.option()) for c in cols]
@@ -340,7 +356,7 @@ class LwtService:
                     return await self.cas_multi(batch, value_lists, params)
                 raise errors.InvalidRequest("Batch with conditions cannot span multiple tables")
             for r in s.restrictions.values():
-                if r.in_ is not None or r.in_marker is not None:
+                if r.in_ is not None or r.in_marker is not None or r.multi is not None:
                     raise errors.InvalidRequest(
                         "IN on the clustering key columns is not supported with conditional updates"
                     )
@@ -377,7 +393,8 @@ class LwtService:
 
         def rows_by_ck(header, rows, now_s):
             live = live_rows(table, pk_values, header, rows, now_s, include_static_only=True)
-            return {r.ck: r for r in live if not r.static_only}, next((r for r in live if r.static_only), None), live
+            # The static-only read is the static row and the first live row, as Cassandra's LIMIT 1 read.
+            return {r.ck: r for r in live if not r.static_only}, (live[0] if live else None), live
 
         def decide(merged, timestamp: int):
             header, rows = merged

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from cql_grammar import ast
-from server.errors import InvalidRequest
+from server.errors import InvalidRequest, SyntaxException
 from server.statements import conditions as cond
 from server.statements.tables import clustering_bytes, column_of, now_micros, partition_key, product, resolve_table
-from server.statements.terms import BindContext, compile_term, split_list
+from server.statements.terms import BindContext, compile_term, split_list, split_tuple
 from server.wire import UNSET
 from storage import cqltypes
 from storage.mutation import Mutation
@@ -34,16 +34,18 @@ class Op:
 class KeyRestriction:
     """The values (one or several, for IN) a key column is restricted to, or a slice on the last one."""
 
-    def __init__(self, column, eq=None, in_=None, in_marker=None) -> None:
+    def __init__(self, column, eq=None, in_=None, in_marker=None, multi=None) -> None:
         self.column = column
         self.eq = eq
         self.in_ = in_
         self.in_marker = in_marker
+        self.multi = multi
         self.slice: dict[str, Any] = {}
+        self.multi_slice: tuple | None = None  # (columns, {op: tuple getter}) for (c1, c2) > (..)
 
     @property
     def is_slice(self) -> bool:
-        return bool(self.slice)
+        return bool(self.slice) or self.multi_slice is not None
 
     def values(self, values: list) -> list[bytes]:
         if self.eq is not None:
@@ -70,8 +72,13 @@ def compile_key_restrictions(table: Table, where: tuple, ctx: BindContext, allow
     restrictions: dict[str, KeyRestriction] = {}
     others = []
     for rel in where:
+        if isinstance(rel.lhs, ast.TokenRef):
+            raise InvalidRequest(f"The token function cannot be used in WHERE clauses for {verb} statements")
+        if isinstance(rel.lhs, tuple):
+            _multi_column(table, rel, ctx, restrictions, verb)
+            continue
         if not isinstance(rel.lhs, str):
-            raise InvalidRequest(f"Multi-column relations and token() are not supported in {verb} statements")
+            raise InvalidRequest(f"Unsupported restriction in WHERE clause of {verb} statements")
         col = column_of(table, rel.lhs)
         if col.kind not in (PARTITION_KEY, CLUSTERING):
             others.append(rel)
@@ -93,6 +100,10 @@ def compile_key_restrictions(table: Table, where: tuple, ctx: BindContext, allow
             else:
                 getters = [compile_term(t, col.type, col.name, ctx) for t in rel.rhs]
                 restrictions[col.name] = KeyRestriction(col, in_=getters)
+        elif rel.op in ("<", "<=", ">", ">=") and col.kind == PARTITION_KEY:
+            raise InvalidRequest(
+                "Only EQ and IN relation are supported on the partition key (unless you use the token() function)"
+            )
         elif rel.op in ("<", "<=", ">", ">=") and allow_slices and col.kind == CLUSTERING:
             if r is None:
                 r = restrictions[col.name] = KeyRestriction(col)
@@ -110,6 +121,99 @@ def compile_key_restrictions(table: Table, where: tuple, ctx: BindContext, allow
     if missing:
         raise InvalidRequest(f"Some partition key parts are missing: {', '.join(missing)}")
     return restrictions
+
+
+def _mentions_column(term) -> bool:
+    if isinstance(term, ast.ColumnRef):
+        return True
+    if isinstance(term, ast.BinaryOp):
+        return _mentions_column(term.left) or _mentions_column(term.right)
+    return False
+
+
+class MultiIn:
+    """(c1, c2) IN ((..), (..)): whole clustering prefixes, not a product of per-column values."""
+
+    def __init__(self, columns: list, items) -> None:
+        self.columns = columns
+        self.items = items  # values -> list of component lists
+
+    def values(self, values: list) -> list[list[bytes]]:
+        out = []
+        for comps in self.items(values):
+            for c, v in zip(self.columns, comps, strict=True):
+                if v is None:
+                    raise InvalidRequest(f"Invalid null value in condition for column {c.name}")
+                if v is UNSET:
+                    raise InvalidRequest(f"Invalid unset value for column {c.name}")
+            out.append(list(comps))
+        return out
+
+
+def _multi_column(table: Table, rel, ctx: BindContext, restrictions: dict, verb: str) -> None:
+    cols = [column_of(table, n) for n in rel.lhs]
+    for c in cols:
+        if c.kind != CLUSTERING:
+            raise InvalidRequest(
+                f"Multi-column relations can only be applied to clustering columns but was applied to: {c.name}"
+            )
+        existing = restrictions.get(c.name)
+        if existing is not None and not (existing.multi_slice is not None and rel.op in ("<", "<=", ">", ">=")):
+            raise InvalidRequest(f"{c.name} cannot be restricted by more than one relation if it includes an Equal")
+    if [c.position for c in cols] != list(range(cols[0].position, cols[0].position + len(cols))):
+        raise InvalidRequest("Clustering columns must appear in the PRIMARY KEY order in multi-column relations")
+    tuple_t = cqltypes.TupleType([c.type for c in cols])
+    label = "(" + ",".join(c.name for c in cols) + ")"
+
+    def tuple_getter(term):
+        if isinstance(term, ast.TupleLiteral):
+            if len(term.items) != len(cols):
+                raise InvalidRequest(
+                    f"Expected {len(cols)} elements in value tuple, but got {len(term.items)}: {label}"
+                )
+            getters = [compile_term(t, c.type, c.name, ctx) for t, c in zip(term.items, cols, strict=True)]
+            return lambda values: [g(values) for g in getters]
+        g = compile_term(term, tuple_t, label, ctx)
+        return lambda values: split_tuple(g(values), tuple_t)
+
+    if rel.op == "=":
+        getter = tuple_getter(rel.rhs)
+        for i, c in enumerate(cols):
+            restrictions[c.name] = KeyRestriction(c, eq=lambda values, _g=getter, _i=i: _g(values)[_i])
+    elif rel.op == "IN":
+        if isinstance(rel.rhs, ast.BindMarker):
+            list_t = cqltypes.ListType(tuple_t)
+            ctx.receive(rel.rhs, f"in({label})", list_t)
+            idx = rel.rhs.index
+
+            def items(values, _i=idx):
+                raw = values[_i]
+                if raw is None or raw is UNSET:
+                    raise InvalidRequest(f"Invalid null value for {label}")
+                return [split_tuple(e, tuple_t) for e in split_list(raw, tuple_t)]
+        else:
+            getters = [tuple_getter(t) for t in rel.rhs]
+
+            def items(values, _gs=getters):
+                return [g(values) for g in _gs]
+
+        multi = MultiIn(cols, items)
+        for c in cols:
+            restrictions[c.name] = KeyRestriction(c, multi=multi)
+    elif rel.op in ("<", "<=", ">", ">=") and verb == "DELETE":
+        if len({c.order for c in cols}) > 1:
+            raise InvalidRequest("Multi-column slices over clustering columns of mixed order are not supported")
+        first = restrictions.get(cols[0].name)
+        if first is None:
+            first = restrictions[cols[0].name] = KeyRestriction(cols[0])
+            first.multi_slice = (cols, {})
+        elif first.multi_slice is None or first.multi_slice[0] != cols:
+            raise InvalidRequest(
+                f"{cols[0].name} cannot be restricted by more than one relation if it includes an Equal"
+            )
+        first.multi_slice[1][rel.op] = tuple_getter(rel.rhs)
+    else:
+        raise InvalidRequest(f"Invalid operator {rel.op} for multi-column relation in {verb} statements")
 
 
 class ModificationStatement:
@@ -217,6 +321,8 @@ class ModificationStatement:
                 raise InvalidRequest(f"PRIMARY KEY part {col.name} found in SET part")
             t = col.type
             if isinstance(a, ast.SetValue):
+                if isinstance(a.value, ast.BinaryOp) and _mentions_column(a.value):
+                    raise SyntaxException("Only expressions of the form X = X <op> <value> are supported.")
                 self._add_set(col, a.value)
             elif isinstance(a, (ast.AddTo, ast.SubtractFrom)):
                 kind = "add" if isinstance(a, ast.AddTo) else "sub"
@@ -299,10 +405,8 @@ class ModificationStatement:
         touches_regular = any(op.column.kind != STATIC for op in self.ops) or (self.kind == "delete" and not self.ops)
         ck_given = [c.name for c in table.clustering if c.name in self.restrictions]
         self.static_only = bool(self.ops) and not touches_regular
-        if self.static_only and ck_given and self.kind == "update" and table.clustering:
-            raise InvalidRequest(
-                "Invalid restrictions on clustering columns since the UPDATE statement modifies only static columns"
-            )
+        # Decided once the conditions are known: a condition on a regular column makes it a row update.
+        self._static_with_clustering = self.static_only and bool(ck_given) and bool(table.clustering)
         missing = [c.name for c in table.clustering if c.name not in self.restrictions]
         # Clustering restrictions must be a prefix, the last of them possibly a slice.
         for i, c in enumerate(table.clustering):
@@ -344,6 +448,13 @@ class ModificationStatement:
             for c in stmt.conditions:
                 self.conditions.append(cond.Condition.prepare(table, c, self.ctx))
         self.is_conditional = self.if_exists or self.if_not_exists or bool(self.conditions)
+        if self.static_only and any(c.column.kind != STATIC for c in self.conditions):
+            self.static_only = False
+            self._static_with_clustering = False
+        if getattr(self, "_static_with_clustering", False):
+            raise InvalidRequest(
+                f"Invalid restrictions on clustering columns since the {self.kind.upper()} statement modifies only static columns"
+            )
         if not self.is_conditional:
             return
         if table.is_counter:
@@ -351,7 +462,7 @@ class ModificationStatement:
         if self.timestamp is not None:
             raise InvalidRequest("Cannot provide custom timestamp for conditional updates")
         for r in self.restrictions.values():
-            if r.in_ is not None or r.in_marker is not None:
+            if r.in_ is not None or r.in_marker is not None or r.multi is not None:
                 what = "updates" if self.kind != "delete" else "deletions"
                 where = "partition key" if r.column.kind == PARTITION_KEY else "clustering key columns"
                 raise InvalidRequest(f"IN on the {where} is not supported with conditional {what}")
@@ -361,6 +472,14 @@ class ModificationStatement:
                 )
         missing = [c.name for c in table.clustering if c.name not in self.restrictions]
         regular_cond = any(c.column.kind != STATIC for c in self.conditions)
+        if (
+            self.kind == "delete"
+            and missing
+            and (self.full_row_delete or any(op.column.kind != STATIC for op in self.ops))
+        ):
+            raise InvalidRequest(
+                "DELETE statements must restrict all PRIMARY KEY columns with equality relations in order to delete non static columns"
+            )
         if missing and (regular_cond or (self.if_exists and not self.static_only)):
             if self.kind == "delete":
                 raise InvalidRequest(
@@ -381,27 +500,41 @@ class ModificationStatement:
         table = self.table
         if not table.clustering or self.static_only:
             return [(b"", [])]
-        comps = []
-        for c in table.clustering:
-            r = self.restrictions.get(c.name)
+        prefixes = self._prefixes(values, stop_at_slice=False)
+        if prefixes is None:
+            return None
+        return [(clustering_bytes(table, p), p) for p in prefixes]
+
+    def _prefixes(self, values: list, stop_at_slice: bool) -> list[list[bytes]] | None:
+        """Clustering prefixes named by equality/IN restrictions (multi-column IN gives whole tuples).
+        None when a full key is asked for (stop_at_slice False) and a column is missing or sliced."""
+        cols = self.table.clustering
+        prefixes: list[list[bytes]] = [[]]
+        i = 0
+        while i < len(cols):
+            r = self.restrictions.get(cols[i].name)
             if r is None or r.is_slice:
-                return None
-            comps.append(r.values(values))
-        return [(clustering_bytes(table, p), p) for p in product(comps)]
+                return prefixes if stop_at_slice else None
+            if r.multi is not None:
+                tuples = r.multi.values(values)
+                prefixes = [p + t for p in prefixes for t in tuples]
+                i += len(r.multi.columns)
+            else:
+                prefixes = [p + [v] for p in prefixes for v in r.values(values)]
+                i += 1
+        return prefixes
 
     def range_bounds(self, values: list) -> list[tuple[bytes, bool, bytes, bool]]:
         """Clustering ranges a DELETE covers when it does not name full rows."""
         table = self.table
-        prefixes: list[list[bytes]] = [[]]
+        prefixes = self._prefixes(values, stop_at_slice=True)
         last = None
-        for c in table.clustering:
+        depth = len(prefixes[0]) if prefixes else 0
+        if depth < len(table.clustering):
+            c = table.clustering[depth]
             r = self.restrictions.get(c.name)
-            if r is None:
-                break
-            if r.is_slice:
+            if r is not None and r.is_slice:
                 last = (c, r)
-                break
-            prefixes = [p + [v] for p in prefixes for v in r.values(values)]
         out = []
         for p in prefixes:
             base = clustering_bytes(table, p)
@@ -411,12 +544,8 @@ class ModificationStatement:
             c, r = last
             lo, lo_incl, hi, hi_incl = base, True, base, True
             desc = c.order == "desc"
-            enc = c.type.comparable_desc if desc else c.type.comparable
-            for op, getter in r.slice.items():
-                v = getter(values)
-                if v is None or v is UNSET:
-                    raise InvalidRequest(f"Invalid null value in condition for column {c.name}")
-                bound = base + enc(v)
+            for op, bound in self._slice_bounds(c, r, values):
+                bound = base + bound
                 lower = op in (">", ">=") if not desc else op in ("<", "<=")
                 if lower:
                     lo, lo_incl = bound, op in (">=", "<=")
@@ -424,6 +553,26 @@ class ModificationStatement:
                     hi, hi_incl = bound, op in (">=", "<=")
             out.append((lo, lo_incl, hi, hi_incl))
         return out
+
+    @staticmethod
+    def _slice_bounds(c, r: KeyRestriction, values: list):
+        """(op, byte-comparable bound) for each bound of a single- or multi-column slice."""
+        if r.multi_slice is not None:
+            cols, ops = r.multi_slice
+            for op, getter in ops.items():
+                parts = []
+                for col, v in zip(cols, getter(values), strict=True):
+                    if v is None or v is UNSET:
+                        raise InvalidRequest(f"Invalid null value in condition for column {col.name}")
+                    parts.append(col.type.comparable_desc(v) if col.order == "desc" else col.type.comparable(v))
+                yield op, b"".join(parts)
+            return
+        enc = c.type.comparable_desc if c.order == "desc" else c.type.comparable
+        for op, getter in r.slice.items():
+            v = getter(values)
+            if v is None or v is UNSET:
+                raise InvalidRequest(f"Invalid null value in condition for column {c.name}")
+            yield op, enc(v)
 
     def write_params(self, values: list, client_ts: int | None) -> tuple[int, int]:
         ts = None

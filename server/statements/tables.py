@@ -48,7 +48,13 @@ def column_of(table: Table, name: str):
     return col
 
 
+MAX_KEY_LENGTH = 65535
+
+
 def partition_key(components: list[bytes]) -> tuple[int, bytes]:
+    for c in components:
+        if len(c) > MAX_KEY_LENGTH:
+            raise InvalidRequest(f"Key length of {len(c)} is longer than maximum of {MAX_KEY_LENGTH}")
     pk = tokens.partition_key_bytes(components)
     return tokens.murmur3_token(pk), pk
 
@@ -57,6 +63,8 @@ def clustering_bytes(table: Table, values: list[bytes]) -> bytes:
     """Byte-comparable clustering key (or prefix) from serialized component values."""
     out = []
     for col, v in zip(table.clustering, values, strict=False):
+        if len(v) > MAX_KEY_LENGTH:
+            raise InvalidRequest(f"Key length of {len(v)} is longer than maximum of {MAX_KEY_LENGTH}")
         out.append(col.type.comparable_desc(v) if col.order == "desc" else col.type.comparable(v))
     return b"".join(out)
 

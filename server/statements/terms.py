@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cql_grammar import ast
-from server.errors import InvalidRequest
+from server.errors import InvalidRequest, SyntaxException
 from server.literals import LiteralError, literal_to_value
 from server.wire import UNSET
 from storage import cqltypes
@@ -62,6 +62,13 @@ def _timeuuid_ms(u: uuid.UUID) -> int:
 
 def compile_term(term, type_, name: str, ctx: BindContext) -> Getter:
     """Compile a term whose receiver is a column (or element) `name` of type `type_`."""
+    if isinstance(term, (ast.ColumnRef, ast.BinaryOp)):
+        column = _first_column(term)
+        if column is not None:
+            # Cassandra's grammar has no column names among terms: the same input is a syntax error there.
+            raise SyntaxException(f"line 1:0 no viable alternative at input '{column}'")
+        if isinstance(term, ast.BinaryOp):
+            return _arithmetic(term, type_, name, ctx)
     if isinstance(term, ast.BindMarker):
         ctx.receive(term, name, type_)
         idx = term.index
@@ -185,9 +192,46 @@ def _check_return(fname: str, returns: str, receiver: str, name: str, ok: tuple[
 
 def split_list(raw: bytes, element_type) -> list[bytes]:
     """The serialized elements of a serialized list (used for `IN ?`)."""
-    return [element_type.serialize(e) for e in cqltypes.ListType(element_type).deserialize(raw)]
+    return [None if e is None else element_type.serialize(e) for e in cqltypes.ListType(element_type).deserialize(raw)]
 
 
 def split_tuple(raw: bytes, tuple_type) -> list[bytes | None]:
     vals = tuple_type.deserialize(raw)
     return [None if v is None else t.serialize(v) for v, t in zip(vals, tuple_type.types, strict=False)]
+
+
+def _first_column(term) -> str | None:
+    if isinstance(term, ast.ColumnRef):
+        return term.name
+    if isinstance(term, ast.BinaryOp):
+        return _first_column(term.left) or _first_column(term.right)
+    return None
+
+
+_OPS = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: (a / b) if isinstance(a, float) or isinstance(b, float) else int(a / b),
+    "%": lambda a, b: a % b if not isinstance(a, int) else a - b * int(a / b),
+}
+
+
+def _arithmetic(term: ast.BinaryOp, type_, name: str, ctx: BindContext) -> Getter:
+    """Arithmetic on constant and bound numeric terms, computed in the receiver's type (Cassandra 4)."""
+    left = compile_term(term.left, type_, name, ctx)
+    right = compile_term(term.right, type_, name, ctx)
+    op = _OPS[term.op]
+
+    def get(values, _t=type_):
+        a, b = left(values), right(values)
+        if a is None or b is None:
+            return None
+        try:
+            return _t.serialize(op(_t.deserialize(a), _t.deserialize(b)))
+        except ZeroDivisionError:
+            raise InvalidRequest("the operation 'division by zero' failed") from None
+        except (TypeError, ValueError, OverflowError) as e:
+            raise InvalidRequest(f"Invalid arithmetic operation for {name}: {e}") from None
+
+    return get
