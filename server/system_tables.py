@@ -42,6 +42,7 @@ DEFINITIONS: dict[str, dict[str, tuple[list[str], list[str], dict[str, str]]]] =
                 "truncated_at": "map<uuid, blob>",
             },
         ),
+        "IndexInfo": (["table_name"], ["index_name"], {"table_name": "text", "index_name": "text", "value": "blob"}),
         "peers": (
             ["peer"],
             [],
@@ -383,6 +384,14 @@ class SystemTables:
 
     def _system_views_paxos_state(self) -> list[dict]:
         return [{"name": "partitions_with_state", "value": self.node.lwt.state_count()}]
+
+    def _system_IndexInfo(self) -> list[dict]:
+        # Cassandra lists built indexes here, keyed by keyspace (its column is named table_name).
+        out = []
+        for ks, _r, _d, tables, _ty in self.all_keyspaces():
+            for t in tables.values():
+                out.extend({"table_name": ks, "index_name": name, "value": None} for name in t.indexes)
+        return out
 
     def _system_schema_keyspaces(self) -> list[dict]:
         return [

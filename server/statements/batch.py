@@ -11,6 +11,8 @@ from server.statements.modification import ModificationStatement
 from server.statements.tables import now_micros
 from server.statements.terms import BindContext, compile_term
 from storage import cqltypes
+from storage.mutation import Mutation
+from storage.rows import merge_rows
 
 KINDS = {0: "LOGGED", 1: "UNLOGGED", 2: "COUNTER"}
 
@@ -25,7 +27,7 @@ class BatchStatement:
 
     @classmethod
     def prepare(cls, node, tree: ast.Batch, keyspace: str | None) -> BatchStatement:
-        stmts = [ModificationStatement.prepare(node, s, keyspace) for s in tree.statements]
+        stmts = [ModificationStatement.prepare(node, s, keyspace, in_batch=True) for s in tree.statements]
         ts = None
         if tree.using.ttl is not None:
             raise InvalidRequest("Global TTL on the BATCH statement is not supported.")
@@ -35,12 +37,10 @@ class BatchStatement:
         self = cls(tree.kind, stmts, ts)
         specs: dict[int, object] = {}
         for s in stmts:
-            for i, spec in enumerate(s.bind_specs):
-                specs.setdefault(i, spec)
-            for i, spec in s.ctx.specs.items():
-                specs[i] = spec
-        for i, spec in ctx.specs.items():
-            specs[i] = spec
+            specs.update(s.ctx.specs)
+        specs.update(ctx.specs)
+        if specs and sorted(specs) != list(range(max(specs) + 1)):
+            raise InvalidRequest("Bind markers are not supported in this position")
         self.bind_specs = [specs[i] for i in sorted(specs)]
         self._validate()
         return self
@@ -51,8 +51,9 @@ class BatchStatement:
                 raise InvalidRequest("Cannot include non-counter statement in a counter batch")
             if self.kind == "LOGGED" and s.table.is_counter:
                 raise InvalidRequest("Cannot include a counter statement in a logged batch")
-            if self.kind == "UNLOGGED" and s.table.is_counter:
-                raise InvalidRequest("Counter and non-counter mutations cannot exist in the same batch")
+        if self.kind == "UNLOGGED" and len({s.table.is_counter for s in self.statements}) > 1:
+            raise InvalidRequest("Counter and non-counter mutations cannot exist in the same batch")
+        for s in self.statements:
             if s.is_conditional and s.timestamp is not None:
                 raise InvalidRequest("Cannot provide custom timestamp for conditional BATCH")
         if any(s.is_conditional for s in self.statements) and self.timestamp is not None:
@@ -92,6 +93,37 @@ class BatchStatement:
                 )
         return await self.run(node, [values] * len(self.statements), params)
 
+    def _combine(self, node, value_lists: list[list], ts_default: int) -> list[tuple[Mutation, int]]:
+        """Build the batch's mutations, one per partition. Statements that read before writing
+        (collections, counters) see what earlier statements of the batch wrote, and their cells replace
+        earlier ones; plain cells at the same timestamp reconcile as Cassandra's do."""
+        combined: dict[tuple, tuple[Mutation, int]] = {}
+        seen: dict[tuple, dict] = {}  # (table_id, pk, ck) -> current values as this batch leaves them
+        for s, values in zip(self.statements, value_lists, strict=True):
+            ts, ttl = s.write_params(values, ts_default)
+            rf = node.rf(s.table.keyspace)
+            rmw = {op.column.name for op in s.ops if op.kind not in ("set", "del")}
+
+            def current(token, pk, ck, _t=s.table, _rf=rf):
+                key = (_t.id_bytes, pk, ck)
+                if key not in seen:
+                    seen[key] = dict(node.read_current(_t, token, pk, ck, _rf))
+                return seen[key]
+
+            for mu in s.mutations(values, ts, ttl, current if s.needs_read else None):
+                key = (mu.table_id, mu.pk)
+                if key not in combined:
+                    combined[key] = (Mutation(mu.table_id, mu.pk, mu.token), rf)
+                merge_into(combined[key][0], mu, rmw)
+                for ck, row in mu.rows:
+                    if (mu.table_id, mu.pk, ck) in seen:
+                        seen[(mu.table_id, mu.pk, ck)].update({c: cell[1] for c, cell in row[2].items()})
+                if mu.static is not None:
+                    for (tid, pk, _ck), vals in seen.items():
+                        if tid == mu.table_id and pk == mu.pk:
+                            vals.update({c: cell[1] for c, cell in mu.static[2].items()})
+        return list(combined.values())
+
     async def run(self, node, value_lists: list[list], params) -> Result:
         if not self.statements:
             return Result(msg.VOID_BODY)
@@ -103,18 +135,7 @@ class BatchStatement:
         if params.consistency in (8, 9):
             raise InvalidRequest("You must use conditional updates for serializable writes")
         ts_default = params.timestamp if params.timestamp is not None else now_micros()
-        writes = []
-        for s, values in zip(self.statements, value_lists, strict=True):
-            ts, ttl = s.write_params(values, ts_default)
-            rf = node.rf(s.table.keyspace)
-            current = None
-            if s.needs_read:
-
-                def current(token, pk, ck, _t=s.table, _rf=rf):
-                    return node.read_current(_t, token, pk, ck, _rf)
-
-            for mu in s.mutations(values, ts, ttl, current):
-                writes.append((mu, rf))
+        writes = self._combine(node, value_lists, ts_default)
         warnings = None
         size = sum(len(mu.to_bytes()) for mu, _ in writes)
         warn = node.config.batch_size_warn_threshold_kb * 1024
@@ -131,3 +152,26 @@ class BatchStatement:
         )
         await node.write(writes, required, params.consistency)
         return Result(msg.VOID_BODY, warnings)
+
+
+def merge_into(target: Mutation, m: Mutation, override: set[str]) -> None:
+    """Fold m into target (same partition). Cells of `override` columns replace what is there."""
+    if m.partition_deleted is not None:
+        target.partition_deleted = max(target.partition_deleted or m.partition_deleted, m.partition_deleted)
+    target.range_tombstones.extend(m.range_tombstones)
+    if m.static is not None:
+        target.static = _merge_row(target.static, m.static, override)
+    rows = dict(target.rows)
+    for ck, row in m.rows:
+        rows[ck] = _merge_row(rows.get(ck), row, override)
+    target.rows = list(rows.items())
+
+
+def _merge_row(old, new, override: set[str]):
+    if old is None:
+        return [new[0], new[1], dict(new[2]), new[3]]
+    merged = merge_rows(old, new)
+    for col, cell in new[2].items():
+        if col in override:
+            merged[2][col] = cell
+    return merged

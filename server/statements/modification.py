@@ -240,7 +240,7 @@ class ModificationStatement:
     # ------------------------------------------------------------ prepare
 
     @classmethod
-    def prepare(cls, node, stmt, keyspace: str | None) -> ModificationStatement:
+    def prepare(cls, node, stmt, keyspace: str | None, in_batch: bool = False) -> ModificationStatement:
         table = resolve_table(node.schema, stmt.table, keyspace)
         ctx = BindContext(table.keyspace, table.name)
         if isinstance(stmt, ast.Insert):
@@ -254,7 +254,8 @@ class ModificationStatement:
             self._prepare_delete(stmt)
         self._prepare_using(stmt.using)
         self._prepare_conditions(stmt)
-        self.bind_specs = ctx.spec_list()
+        # In a batch, markers are numbered across the whole batch: each statement sees only its own.
+        self.bind_specs = list(ctx.specs.values()) if in_batch else ctx.spec_list()
         self.pk_indexes = self._pk_indexes()
         return self
 
@@ -425,6 +426,8 @@ class ModificationStatement:
         if self.kind == "update" and missing and not self.static_only:
             raise InvalidRequest(f"Some clustering keys are missing: {', '.join(missing)}")
         if self.kind == "delete" and (missing or any(r.is_slice for r in self.restrictions.values())):
+            if self.ops and touches_regular and any(r.is_slice for r in self.restrictions.values()):
+                raise InvalidRequest("Range deletions are not supported for specific columns")
             if self.ops and touches_regular:
                 raise InvalidRequest(
                     "DELETE statements must restrict all PRIMARY KEY columns with equality relations in order to delete non static columns"
