@@ -16,14 +16,17 @@ Row = list
 
 
 def cell_wins(a: Cell, b: Cell) -> bool:
-    """True when a beats b. Cassandra's order: higher timestamp; then a tombstone; then the longer-lived
-    expiring cell; then the greater value."""
+    """True when a beats b. Cassandra's order: higher timestamp; then a tombstone; then an expiring cell
+    (the later expiry); then the greater value."""
     if a[0] != b[0]:
         return a[0] > b[0]
     if (a[1] is None) != (b[1] is None):
         return a[1] is None
     if a[3] != b[3]:
-        return (a[3] or 1 << 62) > (b[3] or 1 << 62)
+        # An expiring cell beats a non-expiring one; of two expiring ones, the later expiry wins.
+        if not a[3] or not b[3]:
+            return bool(a[3])
+        return a[3] > b[3]
     return (a[1] or b"") > (b[1] or b"")
 
 

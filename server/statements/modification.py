@@ -585,6 +585,9 @@ class ModificationStatement:
                 raise InvalidRequest("Invalid null value of timestamp")
             if raw is not UNSET:
                 ts = int.from_bytes(raw, "big", signed=True)
+                if ts == -(1 << 63):
+                    # Long.MIN_VALUE marks "never deleted" in deletion times: not a usable write time.
+                    raise InvalidRequest(f"Timestamp {ts} is out of bound: the smallest 64-bit value is reserved")
         if ts is None:
             ts = client_ts if client_ts is not None else now_micros()
         ttl = self.table.options.get("default_time_to_live", 0) or 0
