@@ -52,6 +52,9 @@ DERIVED = [
     ("INSERT ALL / ONE", "prepared INSERT at ALL", "prepared INSERT at ONE"),
     ("SELECT QUORUM / ONE", "prepared SELECT at QUORUM", "prepared SELECT at ONE"),
     ("SELECT ALL / ONE", "prepared SELECT at ALL", "prepared SELECT at ONE"),
+    ("INSERT, commitlog_sync batch / periodic", "batch: prepared INSERT", "periodic: prepared INSERT"),
+    ("LWT, commitlog_sync batch / periodic", "batch: LWT INSERT IF NOT EXISTS", "periodic: LWT INSERT IF NOT EXISTS"),
+    ("LWT / INSERT, commitlog_sync batch", "batch: LWT INSERT IF NOT EXISTS", "batch: prepared INSERT"),
 ]
 
 
@@ -68,7 +71,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--timeout", type=float, default=30.0, help="per-request and stall timeout, seconds (default 30)")
     p.add_argument("--only", help="run only the driver workloads whose name contains this text")
-    p.add_argument("--skip", default="", help="comma list of sections to skip: driver,startup,parse,bulk")
+    p.add_argument("--skip", default="", help="comma list of sections to skip: driver,sync,startup,parse,bulk")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     return p.parse_args(argv)
 
@@ -239,6 +242,13 @@ def main(argv: list[str] | None = None) -> int:
                 measured += workloads.run_all(session, settings, progress, only=args.only)
                 cluster.shutdown()
                 cluster = None
+            if "sync" not in skip and not args.only:
+                from bench import sync_modes, workloads
+
+                sync_settings = workloads.Settings(
+                    duration, warmup, args.window, args.timeout, baseline=lambda: base.burst(srv.port)
+                )
+                measured += sync_modes.run(tmp, sync_settings, lambda m: print(table.line(m), flush=True))
             b2 = base.measure(srv.port, duration, warmup, "baseline again (end of run)")
             b2.extra["local_baseline"] = b1.ops_per_s
             print(table.line(b2), flush=True)

@@ -211,6 +211,7 @@ DEFINITIONS: dict[str, dict[str, tuple[list[str], list[str], dict[str, str]]]] =
     "system_views": {
         "replica_shards": (["shard"], [], {"shard": "int", "alive": "boolean", "last_token": "bigint"}),
         "paxos_state": (["name"], [], {"name": "text", "value": "bigint"}),
+        "group_commit": (["name"], [], {"name": "text", "value": "bigint"}),
     },
     "system_auth": {
         "roles": (
@@ -381,6 +382,10 @@ class SystemTables:
     def _system_views_replica_shards(self) -> list[dict]:
         rs = self.node.replicas
         return [{"shard": r.shard, "alive": r.alive, "last_token": rs.ring[r.shard]} for r in rs.replicas]
+
+    def _system_views_group_commit(self) -> list[dict]:
+        gc = self.node.group_commit
+        return [{"name": "fsyncs", "value": gc.syncs}, {"name": "acknowledgements_waiting", "value": gc.waits}]
 
     def _system_views_paxos_state(self) -> list[dict]:
         return [{"name": "partitions_with_state", "value": self.node.lwt.state_count()}]

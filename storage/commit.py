@@ -17,12 +17,14 @@ class GroupCommit:
         self._sync = sync
         self.enabled = enabled
         self._pending: asyncio.Future | None = None
-        self.syncs = 0
+        self.syncs = 0  # fsyncs done
+        self.waits = 0  # acknowledgements that waited for one
 
     async def wait(self) -> None:
         """Return once everything written to the log so far is on disk (no-op in periodic mode)."""
         if not self.enabled:
             return
+        self.waits += 1
         fut = self._pending
         if fut is None:
             loop = asyncio.get_running_loop()
