@@ -34,6 +34,8 @@ class Config:
     # contention and timeouts: "seed=1,drop=0.05,delay_ms=2,duplicate=0.01" (empty: a perfect network).
     paxos_faults: str = ""
     paxos_state_retention_s: int = 60
+    # How often deletions older than each table's gc_grace_seconds (and what they shadow) are swept.
+    tombstone_gc_interval_s: int = 600
     paxos_purge_interval_s: int = 30
     max_pending_reply_bytes: int = 8 * 1024 * 1024
     statement_cache_size: int = 4096

@@ -96,12 +96,14 @@ class Node:
         log.info("listening for CQL clients on %s:%d", cfg.host, self.port)
         print(f"cqld listening on {cfg.host}:{self.port}", flush=True)
         purger = asyncio.ensure_future(self.lwt.purge_forever())
+        sweeper = asyncio.ensure_future(self.sweep_tombstones_forever())
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         log.info("shutting down")
         purger.cancel()
+        sweeper.cancel()
         self.server.close()
         for c in list(self.connections):
             c.transport.close()
@@ -197,6 +199,33 @@ class Node:
         replica.alive = alive
         self.lwt.set_alive(shard, alive)
         log.warning("replica shard %d is now %s", shard, "up" if alive else "down")
+
+    async def sweep_tombstones_forever(self) -> None:
+        from storage.tombstones import Sweeper
+
+        self.sweeper = Sweeper(self.engine)
+        while True:
+            await asyncio.sleep(self.config.tombstone_gc_interval_s)
+            self.sweep_tombstones()
+
+    def sweep_tombstones(self) -> None:
+        from storage.tombstones import Sweeper
+
+        sweeper = getattr(self, "sweeper", None) or Sweeper(self.engine)
+        self.sweeper = sweeper
+        now_us = time.time_ns() // 1000
+        gc_before = {
+            t.id_bytes: now_us - int(t.options.get("gc_grace_seconds", 864000)) * 1_000_000 for t in self.all_tables()
+        }
+        down = frozenset(r.shard for r in self.replicas.replicas if not r.alive)
+        before = (sweeper.rewritten, sweeper.deleted)
+        sweeper.sweep(gc_before, down)
+        if (sweeper.rewritten, sweeper.deleted) != before:
+            log.info(
+                "tombstone sweep: %d rows rewritten, %d removed",
+                sweeper.rewritten - before[0],
+                sweeper.deleted - before[1],
+            )
 
     def all_tables(self):
         for ks in self.schema.keyspaces.values():

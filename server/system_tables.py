@@ -212,6 +212,7 @@ DEFINITIONS: dict[str, dict[str, tuple[list[str], list[str], dict[str, str]]]] =
         "replica_shards": (["shard"], [], {"shard": "int", "alive": "boolean", "last_token": "bigint"}),
         "paxos_state": (["name"], [], {"name": "text", "value": "bigint"}),
         "group_commit": (["name"], [], {"name": "text", "value": "bigint"}),
+        "tombstone_gc": (["name"], [], {"name": "text", "value": "bigint"}),
     },
     "system_auth": {
         "roles": (
@@ -386,6 +387,13 @@ class SystemTables:
     def _system_views_group_commit(self) -> list[dict]:
         gc = self.node.group_commit
         return [{"name": "fsyncs", "value": gc.syncs}, {"name": "acknowledgements_waiting", "value": gc.waits}]
+
+    def _system_views_tombstone_gc(self) -> list[dict]:
+        sw = getattr(self.node, "sweeper", None)
+        return [
+            {"name": "rows_rewritten", "value": sw.rewritten if sw else 0},
+            {"name": "rows_removed", "value": sw.deleted if sw else 0},
+        ]
 
     def _system_views_paxos_state(self) -> list[dict]:
         return [{"name": "partitions_with_state", "value": self.node.lwt.state_count()}]

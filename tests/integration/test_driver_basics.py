@@ -169,3 +169,10 @@ def test_acknowledged_writes_survive_kill_9(fresh_server):
     assert s.execute("SELECT count(*) FROM k9.t").one()[0] == 301
     assert not s.execute("INSERT INTO k9.t (k, v) VALUES (1000, 2) IF NOT EXISTS").was_applied
     c.shutdown()
+
+
+def test_tracing_and_custom_payload_flags_do_not_break_requests(session, keyspace):
+    session.execute("CREATE TABLE t (k int PRIMARY KEY, v int)")
+    session.execute("INSERT INTO t (k, v) VALUES (1, 2)", trace=True)
+    rs = session.execute("SELECT v FROM t WHERE k = 1", trace=True, custom_payload={"x": b"y"})
+    assert rs.one().v == 2
