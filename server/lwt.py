@@ -11,7 +11,7 @@ import time
 
 from paxos import Acceptor, Coordinator, FaultyTransport, LocalTransport
 from paxos.ballot import Ballot, BallotClock, ballot_micros
-from paxos.errors import PaxosCommitTimeout, PaxosOverloaded, PaxosTimeout, PaxosUnavailable
+from paxos.errors import PaxosCommitTimeout, PaxosError, PaxosOverloaded, PaxosTimeout, PaxosUnavailable
 from paxos.messages import PaxosState, Proposal
 from server import errors
 from server import messages as msg
@@ -104,6 +104,23 @@ def faulty(inner: LocalTransport, spec: str) -> FaultyTransport:
         delay=(0.0, delay),
         timeout=max(0.01, 4 * delay),
     )
+
+
+def cas_error(e: PaxosError, params, read: bool = False) -> errors.CqlError:
+    """A Paxos failure as Cassandra reports it on protocol v4: Unavailable at SERIAL, WriteTimeout of
+    type CAS (SIMPLE when the decision was taken but its commit timed out), ReadTimeout for SERIAL reads."""
+    if isinstance(e, PaxosUnavailable):
+        cl = params.consistency if read else params.serial_consistency
+        return errors.Unavailable("Cannot achieve consistency level SERIAL", cl, e.required, e.alive)
+    if isinstance(e, PaxosOverloaded):
+        return errors.Overloaded(str(e))
+    if isinstance(e, PaxosTimeout):
+        if read:
+            return errors.ReadTimeout(str(e), params.consistency, e.received, e.required, False)
+        if isinstance(e, PaxosCommitTimeout):
+            return errors.WriteTimeout(str(e), params.consistency, e.received, e.required, "SIMPLE")
+        return errors.WriteTimeout(str(e), params.serial_consistency, e.received, e.required, "CAS")
+    raise AssertionError(f"unexpected Paxos error {e!r}")
 
 
 def _without_statics(row, table):
@@ -268,16 +285,8 @@ class LwtService:
                 commit_acks=max(commit_acks, 0),
                 timeout=node.config.cas_contention_timeout_ms / 1000,
             )
-        except PaxosUnavailable as e:
-            raise errors.Unavailable(
-                "Cannot achieve consistency level SERIAL", params.serial_consistency, e.required, e.alive
-            ) from None
-        except PaxosOverloaded as e:
-            raise errors.Overloaded(str(e)) from None
-        except PaxosCommitTimeout as e:
-            raise errors.WriteTimeout(str(e), params.consistency, e.received, e.required, "SIMPLE") from None
-        except PaxosTimeout as e:
-            raise errors.WriteTimeout(str(e), params.serial_consistency, e.received, e.required, "CAS") from None
+        except PaxosError as e:
+            raise cas_error(e, params) from None
         return self.result(stmt, result.applied, result.read, current_row, static_target)
 
     def result(self, stmt, applied: bool, merged, current_row, static_target) -> Result:
@@ -332,12 +341,8 @@ class LwtService:
                 quorum=len(placement) // 2 + 1,
                 timeout=node.config.read_request_timeout_ms / 1000,
             )
-        except PaxosUnavailable as e:
-            raise errors.Unavailable(
-                "Cannot achieve consistency level SERIAL", params.consistency, e.required, e.alive
-            ) from None
-        except PaxosTimeout as e:
-            raise errors.ReadTimeout(str(e), params.consistency, e.received, e.required, False) from None
+        except PaxosError as e:
+            raise cas_error(e, params, read=True) from None
 
     async def cas_batch(self, batch, value_lists: list[list], params) -> Result:
         """A conditional batch: one partition of one table, one read for every condition, every update
@@ -435,14 +440,8 @@ class LwtService:
                 commit_acks=commit_acks,
                 timeout=node.config.cas_contention_timeout_ms / 1000,
             )
-        except PaxosUnavailable as e:
-            raise errors.Unavailable(
-                "Cannot achieve consistency level SERIAL", params.serial_consistency, e.required, e.alive
-            ) from None
-        except PaxosCommitTimeout as e:
-            raise errors.WriteTimeout(str(e), params.consistency, e.received, e.required, "SIMPLE") from None
-        except PaxosTimeout as e:
-            raise errors.WriteTimeout(str(e), params.serial_consistency, e.received, e.required, "CAS") from None
+        except PaxosError as e:
+            raise cas_error(e, params) from None
         ks, name = table.keyspace, table.name
         specs = [msg.ColumnSpec(ks, name, "[applied]", APPLIED.option())]
         if result.applied:
@@ -537,12 +536,8 @@ class LwtService:
                         )
                         writes.extend((m, rf) for m in s.mutations(values, ts, ttl, current=lambda *_a, _b=base: _b))
                     await node.write(writes, required, params.consistency)
-        except PaxosUnavailable as e:
-            raise errors.Unavailable(
-                "Cannot achieve consistency level SERIAL", params.serial_consistency, e.required, e.alive
-            ) from None
-        except PaxosTimeout as e:
-            raise errors.WriteTimeout(str(e), params.serial_consistency, e.received, e.required, "CAS") from None
+        except PaxosError as e:
+            raise cas_error(e, params) from None
         table = stmts[0].table
         specs = [msg.ColumnSpec(table.keyspace, table.name, "[applied]", APPLIED.option())]
         return Result(msg.rows_body(specs, [[TRUE if applied else FALSE]]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -115,6 +116,28 @@ def make_cluster(port: int, **kw):
     kw.setdefault("load_balancing_policy", WhiteListRoundRobinPolicy(["127.0.0.1"]))
     kw.setdefault("connect_timeout", 10)
     return Cluster(["127.0.0.1"], port=port, **kw)
+
+
+def create_keyspace(session, name: str, rf: int = 3) -> None:
+    session.execute(
+        f"CREATE KEYSPACE {name} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': {rf}}}"
+    )
+
+
+@contextlib.contextmanager
+def serving(tmp_path, *args: str, env: dict | None = None, keyspace: str | None = None, rf: int = 3):
+    """A server of its own (flags, environment) and a driver session; both stopped afterwards."""
+    server = ServerProcess(tmp_path / "data", *args, env=env).start()
+    cluster = make_cluster(server.port)
+    try:
+        session = cluster.connect()
+        if keyspace is not None:
+            create_keyspace(session, keyspace, rf)
+        yield server, session
+    finally:
+        cluster.shutdown()
+        code = server.stop()
+    assert code == 0, server.log()
 
 
 @pytest.fixture(scope="session")

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import time
 
-from tests.conftest import ServerProcess, make_cluster
+from tests.conftest import serving
 
 
 def test_settled_paxos_state_is_purged(tmp_path):
-    server = ServerProcess(
-        tmp_path / "data",
-        env={"CQLD_PAXOS_STATE_RETENTION_S": "0", "CQLD_PAXOS_PURGE_INTERVAL_S": "1"},
-    ).start()
-    c = make_cluster(server.port)
-    s = c.connect()
-    try:
-        s.execute("CREATE KEYSPACE p WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+    with serving(
+        tmp_path, env={"CQLD_PAXOS_STATE_RETENTION_S": "0", "CQLD_PAXOS_PURGE_INTERVAL_S": "1"}, keyspace="p"
+    ) as (server, s):
         s.execute("CREATE TABLE p.t (k int PRIMARY KEY, v int)")
         for k in range(20):
             assert s.execute(f"INSERT INTO p.t (k, v) VALUES ({k}, 0) IF NOT EXISTS").was_applied
@@ -30,9 +25,6 @@ def test_settled_paxos_state_is_purged(tmp_path):
         assert not s.execute("INSERT INTO p.t (k, v) VALUES (3, 9) IF NOT EXISTS").was_applied
         assert s.execute("UPDATE p.t SET v = 1 WHERE k = 3 IF v = 0").was_applied
         assert s.execute("SELECT writetime(v) FROM p.t WHERE k = 3").one()[0] > old_wt
-    finally:
-        c.shutdown()
-        assert server.stop() == 0
 
 
 def serial_read(session, stmt):
@@ -51,13 +43,10 @@ def test_fault_injection_keeps_lwts_linearizable(tmp_path):
     from cassandra import ConsistencyLevel, WriteTimeout
     from cassandra.query import SimpleStatement
 
-    server = ServerProcess(
-        tmp_path / "data", env={"CQLD_PAXOS_FAULTS": "seed=7,drop=0.2,delay_ms=2,duplicate=0.05"}
-    ).start()
-    c = make_cluster(server.port)
-    s = c.connect()
-    try:
-        s.execute("CREATE KEYSPACE f WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+    with serving(tmp_path, env={"CQLD_PAXOS_FAULTS": "seed=7,drop=0.2,delay_ms=2,duplicate=0.05"}, keyspace="f") as (
+        server,
+        s,
+    ):
         s.execute("CREATE TABLE f.t (k int PRIMARY KEY, v int)")
         s.execute("INSERT INTO f.t (k, v) VALUES (0, 0)")
         value = 0
@@ -75,6 +64,3 @@ def test_fault_injection_keeps_lwts_linearizable(tmp_path):
         final = s.execute("SELECT v FROM f.t WHERE k = 0").one().v
         assert final == value and value > 0
         assert timeouts < 40
-    finally:
-        c.shutdown()
-        server.stop()

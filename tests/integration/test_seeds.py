@@ -15,7 +15,7 @@ import pytest
 from cassandra import InvalidRequest
 from cassandra.protocol import SyntaxException
 
-from tests.conftest import ServerProcess, make_cluster
+from tests.conftest import serving
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "grammar_seed_statements.cql"
 
@@ -143,11 +143,7 @@ def test_lwt_overview_seed_cassandra_shape(session, keyspace):
 
 
 def test_lwt_overview_seed_scylla_shape_opt_in(tmp_path):
-    server = ServerProcess(tmp_path / "data", env={"CQLD_LWT_RESULT_SHAPE": "scylla"}).start()
-    c = make_cluster(server.port)
-    s = c.connect()
-    try:
-        s.execute("CREATE KEYSPACE o WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+    with serving(tmp_path, env={"CQLD_LWT_RESULT_SHAPE": "scylla"}, keyspace="o", rf=1) as (server, s):
         s.set_keyspace("o")
         _overview_tables(s)
         first = run(s, "lwt-overview.txt:6")
@@ -156,17 +152,11 @@ def test_lwt_overview_seed_scylla_shape_opt_in(tmp_path):
         assert tuple(first.one()) == (True, None, None, None)
         second = run(s, "lwt-overview.txt:6")
         assert not second.was_applied and second.one().username == "alice_dev"
-    finally:
-        c.shutdown()
-        server.stop()
 
 
 def test_logged_batches_seed_cross_partition_lwt_opt_in(tmp_path):
     """With lwt_cross_partition_batches on, step 3 of the seed runs as Amazon Keyspaces shows."""
-    server = ServerProcess(tmp_path / "data", env={"CQLD_LWT_CROSS_PARTITION_BATCHES": "true"}).start()
-    c = make_cluster(server.port)
-    s = c.connect()
-    try:
+    with serving(tmp_path, env={"CQLD_LWT_CROSS_PARTITION_BATCHES": "true"}) as (server, s):
         for where in ("54", "62", "70", "81", "108"):
             run(s, f"keyspaces-logged-batches.txt:{where}")
         assert run(s, "keyspaces-logged-batches.txt:122").was_applied
@@ -180,6 +170,3 @@ def test_logged_batches_seed_cross_partition_lwt_opt_in(tmp_path):
         s.execute("UPDATE online_shop.order_by_order_id SET order_item_count = 9 WHERE order_id = 'ORD-001'")
         assert not run(s, "keyspaces-logged-batches.txt:122").was_applied
         assert {r.order_id: r.order_item_count for r in run(s, "keyspaces-logged-batches.txt:132")}["ORD-001"] == 9
-    finally:
-        c.shutdown()
-        server.stop()

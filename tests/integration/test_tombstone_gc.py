@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.conftest import ServerProcess, make_cluster
+from tests.conftest import serving
 
 
 def gc_stats(s) -> dict:
@@ -12,11 +12,7 @@ def gc_stats(s) -> dict:
 
 
 def test_tombstones_are_collected_after_gc_grace(tmp_path):
-    server = ServerProcess(tmp_path / "data", env={"CQLD_TOMBSTONE_GC_INTERVAL_S": "1"}).start()
-    c = make_cluster(server.port)
-    s = c.connect()
-    try:
-        s.execute("CREATE KEYSPACE g WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+    with serving(tmp_path, env={"CQLD_TOMBSTONE_GC_INTERVAL_S": "1"}, keyspace="g") as (server, s):
         s.execute("CREATE TABLE g.t (k int, c int, v text, PRIMARY KEY (k, c)) WITH gc_grace_seconds = 0")
         s.execute("CREATE TABLE g.kept (k int PRIMARY KEY, v text)")  # default gc_grace: ten days
         for i in range(30):
@@ -41,6 +37,3 @@ def test_tombstones_are_collected_after_gc_grace(tmp_path):
         )
         # gc_grace_seconds not reached: the deletions stay and keep shadowing.
         assert sorted(r.k for r in s.execute("SELECT k FROM g.kept")) == list(range(10, 30))
-    finally:
-        c.shutdown()
-        server.stop()
