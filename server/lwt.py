@@ -50,21 +50,39 @@ def _plain(p: Proposal | None):
 class ShardPaxos:
     """The PaxosBackend of one replica shard: state and data in the same engine."""
 
+    CACHE_LIMIT = 65536
+
     def __init__(self, replica: Replica) -> None:
         self.replica = replica
+        # Decoded states of recently used partitions, written through to the engine: an LWT touches
+        # its partition's state three times per replica, and decoding ballots dominated the profile.
+        self.cache: dict = {}
 
     def load_state(self, key) -> PaxosState:
+        state = self.cache.get(key)
+        if state is not None:
+            return state
         raw = self.replica.load_paxos(self.replica.paxos_key(*key))
         if raw is None:
             return PaxosState()
         promised, accepted, committed = raw
-        return PaxosState(_ballot(promised), _proposal(accepted), _proposal(committed))
+        state = PaxosState(_ballot(promised), _proposal(accepted), _proposal(committed))
+        self._remember(key, state)
+        return state
 
     def store_state(self, key, state: PaxosState) -> None:
         value = marshal.dumps(
             (None if state.promised is None else state.promised.bytes, _plain(state.accepted), _plain(state.committed))
         )
         self.replica.engine.put(self.replica.paxos_key(*key), value)
+        self._remember(key, state)
+
+    def _remember(self, key, state: PaxosState) -> None:
+        cache = self.cache
+        cache.pop(key, None)
+        cache[key] = state
+        if len(cache) > self.CACHE_LIMIT:
+            del cache[next(iter(cache))]
 
     def read(self, key, read_request):
         table_id, token, pk = key
@@ -140,6 +158,7 @@ class LwtService:
         node_id = int.from_bytes(node.host_id.bytes[-6:], "big")
         self.clock = BallotClock(now_micros, node_id)
         self._observe_disk()
+        node.replicas.on_drop.append(lambda _table_id: self.forget())
         loop = asyncio.get_event_loop()
         self.coordinator = Coordinator(
             self.clock,
@@ -160,6 +179,11 @@ class LwtService:
             promised = marshal.loads(v)[0]
             if promised is not None:
                 self.clock.observe(Ballot(bytes=promised))
+
+    def forget(self) -> None:
+        """Drop the cached Paxos states (their keys were purged or their table dropped)."""
+        for a in self.acceptors.values():
+            a.backend.cache.clear()
 
     def purge(self, older_than_micros: int) -> int:
         """Drop the Paxos state of partitions whose last round finished long ago.
@@ -193,6 +217,7 @@ class LwtService:
                 if old is None or highest > Ballot(bytes=old):
                     puts.append((HIGHEST_BALLOT_KEY, highest.bytes))
             engine.write(puts, doomed)
+            self.forget()
         return len(doomed)
 
     def state_count(self) -> int:

@@ -18,14 +18,27 @@ class Mutation:
     static: list | None = None  # a row (see rows.py) for the static columns
     rows: list = field(default_factory=list)  # [(clustering_bytes, row)]
     range_tombstones: list = field(default_factory=list)
+    _encoded: bytes | None = field(default=None, compare=False, repr=False)
 
     def is_empty(self) -> bool:
         return self.partition_deleted is None and self.static is None and not self.rows and not self.range_tombstones
 
     def to_bytes(self) -> bytes:
-        return marshal.dumps(
-            (self.table_id, self.pk, self.token, self.partition_deleted, self.static, self.rows, self.range_tombstones)
-        )
+        # A Paxos proposal is stored several times per replica: encode it once (mutations are not
+        # changed once proposed).
+        if self._encoded is None:
+            self._encoded = marshal.dumps(
+                (
+                    self.table_id,
+                    self.pk,
+                    self.token,
+                    self.partition_deleted,
+                    self.static,
+                    self.rows,
+                    self.range_tombstones,
+                )
+            )
+        return self._encoded
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Mutation:

@@ -30,6 +30,7 @@ class ReplicaSet:
         span = (1 << 64) // count
         self.ring = [MIN_TOKEN + span * (i + 1) for i in range(count)]
         self.ring[-1] = (1 << 63) - 1
+        self.on_drop: list = []  # called with the table id after a table's data is dropped
 
     def placement(self, token: int, rf: int) -> list[Replica]:
         first = bisect.bisect_left(self.ring, token) % len(self.replicas)
@@ -132,3 +133,5 @@ class ReplicaSet:
     def drop_table(self, table_id: bytes) -> None:
         for r in self.replicas:
             r.drop_table(table_id)
+        for callback in self.on_drop:
+            callback(table_id)
