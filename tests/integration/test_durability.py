@@ -107,3 +107,36 @@ def test_logged_batches_are_all_or_nothing_across_kill_9(tmp_path):
         absent = not (expected_ids & ids) and not any((f"c{n % 5}", i) in pairs for i in expected_ids)
         assert present or absent, f"batch {n} is half applied"
     assert set(acked) <= batches
+
+
+def test_acknowledged_lwts_survive_kill_9(tmp_path):
+    server = ServerProcess(tmp_path / "data").start()
+    c = make_cluster(server.port)
+    s = c.connect()
+    s.execute("CREATE KEYSPACE l WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+    s.execute("CREATE TABLE l.t (k int PRIMARY KEY, v int)")
+    c.shutdown()
+
+    def work(session, acked, stop):
+        ins = session.prepare("INSERT INTO l.t (k, v) VALUES (?, ?) IF NOT EXISTS")
+        k = 0
+        while not stop.is_set():
+            futures = [(k + i, session.execute_async(ins, (k + i, k + i))) for i in range(32)]
+            k += 32
+            for key, f in futures:
+                try:
+                    if f.result().was_applied:
+                        acked.append(key)
+                except Exception:
+                    return
+
+    acked = load_until_killed(server, work)
+    assert len(acked) > 50
+    server.start()
+    c = make_cluster(server.port)
+    s = c.connect()
+    ins = s.prepare("INSERT INTO l.t (k, v) VALUES (?, ?) IF NOT EXISTS")
+    lost = [k for k in acked if s.execute(ins, (k, -1)).was_applied]
+    c.shutdown()
+    server.stop()
+    assert lost == []
