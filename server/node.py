@@ -45,7 +45,11 @@ class Node:
         cfg = self.config
         t0 = time.monotonic()
         os.makedirs(cfg.data_dir, exist_ok=True)
-        self.engine = Engine(os.path.join(cfg.data_dir, "db"))
+        db = os.path.join(cfg.data_dir, "db")
+        logs = [os.path.join(db, f) for f in os.listdir(db) if f.endswith(".log")] if os.path.isdir(db) else []
+        if logs:
+            log.info("replaying %d write-ahead log file(s), %d bytes", len(logs), sum(os.path.getsize(f) for f in logs))
+        self.engine = Engine(db)
         self.group_commit = GroupCommit(self.engine.sync, cfg.commitlog_sync == "batch")
         self.schema = Schema.load(self.engine)
         raw = self.engine.get(HOST_ID_KEY)
@@ -67,10 +71,11 @@ class Node:
         self.lwt = LwtService(self)
         tables = sum(len(k.tables) for k in self.schema.keyspaces.values())
         log.info(
-            "recovery done in %.3f s: %d keyspaces, %d tables",
+            "recovery done in %.3f s: %d keyspaces, %d tables, about %s keys",
             time.monotonic() - t0,
             len(self.schema.keyspaces),
             tables,
+            self.engine.db.property_int_value("rocksdb.estimate-num-keys"),
         )
 
     async def serve_forever(self) -> int:
