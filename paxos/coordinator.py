@@ -55,6 +55,7 @@ class CoordinatorStats:
     timeouts: int = 0
     unknown: int = 0
     overloaded: int = 0
+    queue_waits: int = 0
 
 
 def _never_applies(read: Any, timestamp: int) -> tuple[Any, bool]:
@@ -180,6 +181,7 @@ class Coordinator:
             queue.release(key)
 
     async def _wait_turn(self, key: Any, deadline: float, quorum: int) -> None:
+        self.stats.queue_waits += 1
         try:
             fut = self.queue.enqueue(key)
         except Exception:

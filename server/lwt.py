@@ -159,6 +159,7 @@ class LwtService:
         self.clock = BallotClock(now_micros, node_id)
         self._observe_disk()
         node.replicas.on_drop.append(lambda _table_id: self.forget())
+        self.applied = self.not_applied = self.latency_total_us = self.latency_max_us = 0
         loop = asyncio.get_event_loop()
         self.coordinator = Coordinator(
             self.clock,
@@ -234,7 +235,36 @@ class LwtService:
     def set_alive(self, shard: int, alive: bool) -> None:
         (self.local.start if alive else self.local.stop)(shard)
 
+    def count(self, applied: bool, started: float) -> None:
+        if applied:
+            self.applied += 1
+        else:
+            self.not_applied += 1
+        micros = int((time.perf_counter() - started) * 1e6)
+        self.latency_total_us += micros
+        self.latency_max_us = max(self.latency_max_us, micros)
+
+    def stats(self) -> dict[str, int]:
+        """Counters in the spirit of Cassandra's CASWrite metrics (system_views.lwt_stats)."""
+        c = self.coordinator.stats
+        done = self.applied + self.not_applied
+        return {
+            "applied": self.applied,
+            "not_applied": self.not_applied,
+            "paxos_rounds": c.rounds,
+            "contention_retries": c.contentions,
+            "queue_waits": c.queue_waits,
+            "in_progress_completed_or_restarted": c.restarts,
+            "timeouts": c.timeouts,
+            "unknown_results": c.unknown,
+            "unavailables": c.unavailable,
+            "overloaded": c.overloaded,
+            "latency_mean_us": self.latency_total_us // done if done else 0,
+            "latency_max_us": self.latency_max_us,
+        }
+
     async def cas(self, stmt, values: list, params) -> Result:
+        started = time.perf_counter()
         node = self.node
         table = stmt.table
         if params.serial_consistency not in (8, 9):
@@ -312,6 +342,7 @@ class LwtService:
             )
         except PaxosError as e:
             raise cas_error(e, params) from None
+        self.count(result.applied, started)
         return self.result(stmt, result.applied, result.read, current_row, static_target)
 
     def result(self, stmt, applied: bool, merged, current_row, static_target) -> Result:
@@ -372,6 +403,7 @@ class LwtService:
     async def cas_batch(self, batch, value_lists: list[list], params) -> Result:
         """A conditional batch: one partition of one table, one read for every condition, every update
         committed together at the ballot's timestamp, or nothing."""
+        started = time.perf_counter()
         node = self.node
         stmts = batch.statements
         if params.serial_consistency not in (8, 9):
@@ -467,6 +499,7 @@ class LwtService:
             )
         except PaxosError as e:
             raise cas_error(e, params) from None
+        self.count(result.applied, started)
         ks, name = table.keyspace, table.name
         specs = [msg.ColumnSpec(ks, name, "[applied]", APPLIED.option())]
         if result.applied:

@@ -213,6 +213,7 @@ DEFINITIONS: dict[str, dict[str, tuple[list[str], list[str], dict[str, str]]]] =
         "paxos_state": (["name"], [], {"name": "text", "value": "bigint"}),
         "group_commit": (["name"], [], {"name": "text", "value": "bigint"}),
         "tombstone_gc": (["name"], [], {"name": "text", "value": "bigint"}),
+        "lwt_stats": (["name"], [], {"name": "text", "value": "bigint"}),
     },
     "system_auth": {
         "roles": (
@@ -323,7 +324,7 @@ class SystemTables:
 
         return rows
 
-    def _partitions(self, table: Table, dicts: list[dict], eq: dict[str, bytes]):
+    def _partitions(self, table: Table, dicts: list[dict], eq: dict[str, bytes | list[bytes]]):
         parts: dict[tuple, list] = {}
         for d in dicts:
             enc = {
@@ -331,7 +332,8 @@ class SystemTables:
                 for k, v in d.items()
                 if k in table.columns
             }
-            if any(enc.get(k) != v for k, v in eq.items()):
+            # eq maps a key column to its value, or to a list of values (an IN restriction)
+            if any((enc.get(k) not in v) if isinstance(v, list) else (enc.get(k) != v) for k, v in eq.items()):
                 continue
             pk_vals = [enc[c.name] for c in table.partition_key]
             ck_vals = [enc[c.name] for c in table.clustering]
@@ -387,6 +389,9 @@ class SystemTables:
     def _system_views_group_commit(self) -> list[dict]:
         gc = self.node.group_commit
         return [{"name": "fsyncs", "value": gc.syncs}, {"name": "acknowledgements_waiting", "value": gc.waits}]
+
+    def _system_views_lwt_stats(self) -> list[dict]:
+        return [{"name": k, "value": v} for k, v in self.node.lwt.stats().items()]
 
     def _system_views_tombstone_gc(self) -> list[dict]:
         sw = getattr(self.node, "sweeper", None)

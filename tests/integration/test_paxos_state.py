@@ -64,3 +64,18 @@ def test_fault_injection_keeps_lwts_linearizable(tmp_path):
         final = s.execute("SELECT v FROM f.t WHERE k = 0").one().v
         assert final == value and value > 0
         assert timeouts < 40
+
+
+def test_lwt_counters(session, keyspace):
+    def stats():
+        return {r.name: r.value for r in session.execute("SELECT name, value FROM system_views.lwt_stats")}
+
+    session.execute("CREATE TABLE c (k int PRIMARY KEY, v int)")
+    before = stats()
+    assert session.execute("INSERT INTO c (k, v) VALUES (1, 1) IF NOT EXISTS").was_applied
+    assert not session.execute("INSERT INTO c (k, v) VALUES (1, 2) IF NOT EXISTS").was_applied
+    after = stats()
+    assert after["applied"] - before["applied"] == 1
+    assert after["not_applied"] - before["not_applied"] == 1
+    assert after["paxos_rounds"] - before["paxos_rounds"] >= 2
+    assert after["latency_mean_us"] > 0
