@@ -190,9 +190,34 @@ def _check_return(fname: str, returns: str, receiver: str, name: str, ok: tuple[
         )
 
 
-def split_list(raw: bytes, element_type) -> list[bytes]:
-    """The serialized elements of a serialized list (used for `IN ?`)."""
-    return [None if e is None else element_type.serialize(e) for e in cqltypes.ListType(element_type).deserialize(raw)]
+_I32 = struct.Struct(">i")
+
+
+def split_list(raw: bytes, element_type) -> list[bytes | None]:
+    """The serialized elements of a serialized list bound to `IN ?`; unlike a list value, its
+    elements may be null (`IF v IN ?` bound to [null] matches a null cell)."""
+    try:
+        (n,) = _I32.unpack_from(raw, 0)
+        pos, out = 4, []
+        for _ in range(n):
+            (size,) = _I32.unpack_from(raw, pos)
+            pos += 4
+            if size < 0:
+                out.append(None)
+                continue
+            element = raw[pos : pos + size]
+            if len(element) != size:
+                raise MarshalError("Not enough bytes to read a list element")
+            element_type.validate(element)
+            # Cassandra rebuilds IN lists through Java values: an empty element of a type whose empty
+            # value means null (int, boolean, uuid, ...) becomes null; an empty text or blob stays empty.
+            if not element and element_type.deserialize(element) is None:
+                element = None
+            out.append(element)
+            pos += size
+    except (struct.error, MarshalError) as e:
+        raise InvalidRequest(f"Invalid list of values for IN: {e}") from None
+    return out
 
 
 def split_tuple(raw: bytes, tuple_type) -> list[bytes | None]:
