@@ -40,6 +40,11 @@ PROFILES = {
 DERIVED = [
     ("LWT INSERT IF NOT EXISTS / prepared INSERT", "LWT INSERT IF NOT EXISTS (distinct keys)", "prepared INSERT"),
     ("LWT UPDATE IF (hot) / plain UPDATE (hot)", "LWT UPDATE IF v = ? (4 hot keys)", "plain UPDATE (4 hot keys)"),
+    (
+        "LWT, 8 clients on 1 key / uncontended LWT",
+        "LWT UPDATE IF, 8 clients on 1 key",
+        "LWT INSERT IF NOT EXISTS (distinct keys)",
+    ),
     ("SERIAL SELECT / prepared SELECT", "SERIAL SELECT by key", "prepared SELECT by key"),
     ("unprepared INSERT same text / prepared", "unprepared INSERT, same text", "prepared INSERT"),
     ("unprepared INSERT %s values / prepared", "unprepared INSERT, %s values", "prepared INSERT"),
