@@ -49,6 +49,9 @@ class PaxosBackend(Protocol):
     def read(self, key: Any, read_request: Any) -> Any:
         """The current data needed to evaluate conditions."""
 
+    # Optional: `persist(key, state | None, proposal | None)` writes the committed update's data and the
+    # new state together, atomically (one engine write instead of two).
+
     def apply(self, proposal: Proposal) -> None:
         """Apply a committed, non-empty update to the data, durably."""
 
@@ -105,12 +108,17 @@ class Acceptor:
         key = msg.proposal.key if type(msg) is not Prepare else msg.key  # type: ignore[union-attr]
         state = backend.load_state(key) or EMPTY_STATE
         reply, new_state, to_apply = transition(state, msg)
-        if to_apply is not None:
-            # Data before state: a crash in between leaves the commit unrecorded, so it is
-            # re-learnt and re-applied (harmless, see module docstring), never recorded-but-missing.
-            backend.apply(to_apply)
-        if new_state is not None:
-            backend.store_state(key, new_state)
+        persist = getattr(backend, "persist", None)
+        if persist is not None and (to_apply is not None or new_state is not None):
+            # A backend that can write data and state atomically does both in one write.
+            persist(key, new_state, to_apply)
+        else:
+            if to_apply is not None:
+                # Data before state: a crash in between leaves the commit unrecorded, so it is
+                # re-learnt and re-applied (harmless, see module docstring), never recorded-but-missing.
+                backend.apply(to_apply)
+            if new_state is not None:
+                backend.store_state(key, new_state)
         if type(reply) is Promise and reply.promised_ok:
             reply = Promise(reply.ballot, True, reply.accepted, reply.committed, backend.read(key, msg.read_request))  # type: ignore[union-attr]
         return reply

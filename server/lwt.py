@@ -71,11 +71,23 @@ class ShardPaxos:
         return state
 
     def store_state(self, key, state: PaxosState) -> None:
-        value = marshal.dumps(
-            (None if state.promised is None else state.promised.bytes, _plain(state.accepted), _plain(state.committed))
-        )
-        self.replica.engine.put(self.replica.paxos_key(*key), value)
-        self._remember(key, state)
+        self.persist(key, state, None)
+
+    def persist(self, key, state: PaxosState | None, proposal: Proposal | None) -> None:
+        """The committed update's data and the new state in one atomic engine write."""
+        pending: dict[bytes, bytes] = {}
+        if proposal is not None:
+            self.replica.stage(proposal.update, pending)
+        if state is not None:
+            pending[self.replica.paxos_key(*key)] = marshal.dumps(
+                (
+                    None if state.promised is None else state.promised.bytes,
+                    _plain(state.accepted),
+                    _plain(state.committed),
+                )
+            )
+            self._remember(key, state)
+        self.replica.engine.write(list(pending.items()))
 
     def _remember(self, key, state: PaxosState) -> None:
         cache = self.cache
