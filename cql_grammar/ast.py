@@ -18,10 +18,13 @@ class Literal:
 
     value: str for string/duration (duration keeps its text, e.g. '1h30m' or 'P1D'),
     int for int, float for float (NaN/Infinity included), bool, uuid.UUID, bytes for hex, None for null.
+    text: for a float, the literal as written (e.g. '3.14159265358979323846'), so a decimal receiver keeps
+    every digit; None otherwise. Not part of equality.
     """
 
     kind: str
     value: Any
+    text: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +292,7 @@ class CreateTable:
     clustering_order: tuple = ()  # tuple[tuple[str, 'ASC'|'DESC'], ...]
     properties: dict = field(default_factory=dict)  # option name -> str/int/float/bool/dict
     compact_storage: bool = False
+    error: str | None = None  # a semantic error found while parsing (reported as InvalidRequest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +306,7 @@ class AlterTable:
     renames: tuple = ()  # tuple[tuple[str, str], ...]
     alter_type: tuple | None = None  # (column, TypeRef)
     properties: dict = field(default_factory=dict)
+    drop_timestamp: int | None = None  # DROP ... USING TIMESTAMP n (microseconds)
 
 
 @dataclass(frozen=True, slots=True)

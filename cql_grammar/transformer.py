@@ -10,7 +10,6 @@ before each parse.
 
 from __future__ import annotations
 
-import re
 import threading
 import uuid
 from dataclasses import dataclass, replace
@@ -23,9 +22,6 @@ from cql_grammar.errors import CqlSyntaxError
 
 NAN = float("nan")  # one shared object, so that equal ASTs holding NaN compare equal
 INF = float("inf")
-
-_UNIT_DURATION = re.compile(r"(\d+)(mo|ms|us|µs|ns|y|w|d|h|m|s)", re.IGNORECASE)
-_UNIT_ORDER = {"y": 0, "mo": 1, "w": 2, "d": 3, "h": 4, "m": 5, "s": 6, "ms": 7, "us": 8, "µs": 8, "ns": 9}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,17 +78,8 @@ def _unquote_string(text: str) -> str:
 
 
 def _check_duration(tok: Token) -> str:
-    text = str(tok)
-    body = text.lstrip("-")
-    if body[:1] in ("p", "P"):
-        return text  # ISO 8601 forms are fully validated by the lexer pattern
-    last = -1
-    for match in _UNIT_DURATION.finditer(body):
-        order = _UNIT_ORDER[match.group(2).lower()]
-        if order <= last:
-            raise _error(tok, f"Invalid duration {text}: units must be given once each, in decreasing order")
-        last = order
-    return text
+    # Unit order and repetition are checked when the literal is converted (InvalidRequest, as Cassandra).
+    return str(tok)
 
 
 def _wrap_tuple(term: Any) -> Any:
@@ -184,6 +171,17 @@ class CqlTransformer(Transformer):
     def tuple_type(self, c: list) -> ast.TypeRef:
         return ast.TypeRef("tuple", tuple(_nodes(c)))
 
+    def vector_type(self, c: list) -> ast.TypeRef:
+        element, dimension = _nodes(c)
+        return ast.TypeRef("vector", (element, ast.TypeRef(str(dimension))))
+
+    def vector_dim(self, c: list) -> int:
+        text = "".join(str(t) for t in c)
+        value = int(text)
+        if not -(2**31) <= value < 2**31:  # Java's Integer.parseInt, as in Cassandra's parser
+            raise _error(c[0], f'NumberFormatException For input string: "{text}"')
+        return value
+
     def frozen_type(self, c: list) -> ast.TypeRef:
         return ast.TypeRef("frozen", tuple(_nodes(c)))
 
@@ -201,7 +199,7 @@ class CqlTransformer(Transformer):
         if kind == "INT":
             return ast.Literal("int", int(text))
         if kind == "FLOAT":
-            return ast.Literal("float", float(text))
+            return ast.Literal("float", float(text), text)
         if kind == "HEX":
             digits = text[2:]
             if len(digits) % 2:
@@ -242,11 +240,16 @@ class CqlTransformer(Transformer):
     def binop(self, c: list) -> ast.BinaryOp:
         return ast.BinaryOp(str(c[1]), c[0], c[2])
 
+    def glued_duration(self, c: list) -> Any:
+        tok: Token = c[1]
+        raise _error(tok, f"no viable alternative at input '{tok}'")
+
     def negate(self, c: list) -> Any:
         term = c[1]
         if isinstance(term, ast.Literal):
             if term.kind in ("int", "float") and not isinstance(term.value, bool):
-                return ast.Literal(term.kind, NAN if term.value is NAN else -term.value)
+                text = None if term.text is None else term.text[1:] if term.text[:1] == "-" else "-" + term.text
+                return ast.Literal(term.kind, NAN if term.value is NAN else -term.value, text)
             if term.kind == "duration" and not term.value.startswith("-"):
                 return ast.Literal("duration", "-" + term.value)
         return ast.Negate(term)
@@ -634,6 +637,8 @@ class CqlTransformer(Transformer):
             return _Const(kind == "TRUE", text.lower())
         return _Const(text, text)
 
+    prop_literal = prop_constant
+
     def prop_empty_map(self, c: list) -> dict:
         return {}
 
@@ -658,8 +663,11 @@ class CqlTransformer(Transformer):
         columns = tuple(x.column for x in c if isinstance(x, _ColumnItem))
         inline = [x.column.name for x in c if isinstance(x, _ColumnItem) and x.primary_key]
         keys = [x for x in c if isinstance(x, _PrimaryKeyItem)]
+        error = None
         if len(inline) + len(keys) > 1:
-            raise CqlSyntaxError("Multiple PRIMARY KEYs specified (exactly one required)")
+            # Cassandra raises this from the parser as an InvalidRequest; the executor reports `error` so.
+            name = f"{table.keyspace}.{table.name}" if table.keyspace else table.name
+            error = f"Multiple PRIMARY KEY specified for table '{name}' (exactly one required)"
         partition: tuple = ()
         clustering: tuple = ()
         if inline:
@@ -682,6 +690,7 @@ class CqlTransformer(Transformer):
             clustering_order=order,
             properties=props,
             compact_storage=compact,
+            error=error,
         )
 
     def column_def(self, c: list) -> _ColumnItem:
@@ -726,7 +735,13 @@ class CqlTransformer(Transformer):
         p = _parts(c)
         target = next(x for x in c if isinstance(x, (str, tuple)) and not isinstance(x, Token))
         columns = target if isinstance(target, tuple) else (target,)
-        return {"drop": columns, "drop_if_exists": p.get("if_exists", False)}
+        out = {"drop": columns, "drop_if_exists": p.get("if_exists", False)}
+        if "drop_timestamp" in p:
+            out["drop_timestamp"] = p["drop_timestamp"]
+        return out
+
+    def drop_timestamp(self, c: list) -> _Part:
+        return _Part("drop_timestamp", int(c[-1]))
 
     def alter_rename(self, c: list) -> dict:
         names = _nodes(c)

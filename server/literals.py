@@ -173,7 +173,7 @@ def is_assignable(term: Any, t: CqlType, udt_lookup: UdtLookup | None = None, ke
     if isinstance(term, ast.Literal):
         if term.kind == "null":
             return not t.is_counter
-        if t.is_collection or isinstance(t, ct.TupleType):
+        if t.is_collection or isinstance(t, (ct.TupleType, ct.VectorType)):
             return False
         if not _is_native(t):
             return True  # custom types: any constant
@@ -183,6 +183,8 @@ def is_assignable(term: Any, t: CqlType, udt_lookup: UdtLookup | None = None, ke
         return name in _ASSIGNABLE.get(term.kind, ())
     if isinstance(term, ast.CollectionLiteral):
         if term.kind == "list":
+            if isinstance(t, ct.VectorType):
+                return all(is_assignable(e, t.element, udt_lookup, keyspace) for e in term.items)
             return type(t) is ct.ListType and all(is_assignable(e, t.element, udt_lookup, keyspace) for e in term.items)
         if term.kind == "set":
             return isinstance(t, ct.SetType) and all(
@@ -301,6 +303,13 @@ class _Converter:
         return out
 
     def list_literal(self, term: ast.CollectionLiteral, t: CqlType, name: str) -> Any:
+        if isinstance(t, ct.VectorType):
+            if len(term.items) != t.dimension:
+                raise LiteralError(
+                    f"Invalid vector literal for {name} of type {t.cql_name()}; expected {t.dimension} elements,"
+                    f" but given {len(term.items)}"
+                )
+            return self._elements(term.items, t.element, name, "vector", f"value({name})")
         if type(t) is not ct.ListType:
             raise LiteralError(f"Invalid list literal for {name} of type {t.cql_name()}")
         return self._elements(term.items, t.element, name, "list", f"value({name})")
@@ -474,7 +483,8 @@ def _parse_constant(lit: ast.Literal, t: CqlType) -> Any:
         if name == "decimal":
             if not math.isfinite(fv):
                 raise MarshalError(f"unable to make BigDecimal from '{text}'")
-            return decimal.Decimal(repr(fv))
+            written = getattr(lit, "text", None)
+            return decimal.Decimal(written) if written else decimal.Decimal(repr(fv))
     if kind == "string":
         s = str(v)
         if name == "text":

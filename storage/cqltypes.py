@@ -1399,6 +1399,140 @@ class UserType(TupleType):
         return super().serialize(value)
 
 
+# ---------------------------------------------------------------- vectors (Cassandra 5)
+
+# Element types whose values have a fixed serialized size (AbstractType.valueLengthIfFixed).
+_FIXED_SIZES = {
+    "int": 4,
+    "bigint": 8,
+    "float": 4,
+    "double": 8,
+    "boolean": 1,
+    "uuid": 16,
+    "timeuuid": 16,
+    "timestamp": 8,
+}
+
+
+def marshal_name(t: CqlType) -> str:
+    """The Java class form of a type (AbstractType.toString), as sent inside a custom type option."""
+    if isinstance(t, NativeType):
+        return _MARSHAL_PKG + t.marshal_class
+    if isinstance(t, CustomType):
+        return t.class_name
+    if isinstance(t, VectorType):
+        return f"{_MARSHAL_PKG}VectorType({marshal_name(t.element)}, {t.dimension})"
+    if isinstance(t, UserType):
+        fields = ",".join(
+            f"{n.encode().hex()}:{marshal_name(ft)}" for n, ft in zip(t.field_names, t.types, strict=False)
+        )
+        inner = f"{_MARSHAL_PKG}UserType({t.keyspace},{t.name.encode().hex()},{fields})"
+    elif isinstance(t, TupleType):
+        inner = f"{_MARSHAL_PKG}TupleType(" + ",".join(marshal_name(x) for x in t.types) + ")"
+    elif isinstance(t, MapType):
+        inner = f"{_MARSHAL_PKG}MapType({marshal_name(t.key)},{marshal_name(t.value)})"
+    elif isinstance(t, SetType):
+        inner = f"{_MARSHAL_PKG}SetType({marshal_name(t.element)})"
+    elif isinstance(t, ListType):
+        inner = f"{_MARSHAL_PKG}ListType({marshal_name(t.element)})"
+    else:
+        raise ValueError(f"no marshal class for {t.cql_name()}")
+    if isinstance(t, (UserType, _CollectionType)) and t.is_frozen:
+        return f"{_MARSHAL_PKG}FrozenType({inner})"
+    return inner
+
+
+class VectorType(CqlType):
+    """vector<element, n>: n non-null elements; fixed-size elements are concatenated, others each carry an
+    unsigned vint length. Sent to clients as the custom type ``...VectorType(<element class>, n)``."""
+
+    kind = "vector"
+    what = "vector"
+
+    def __init__(self, element: CqlType, dimension: int) -> None:
+        if dimension <= 0:
+            raise ValueError(f"vectors may only have positive dimensions; given {dimension}")
+        self.element = element.frozen()
+        self.dimension = dimension
+
+    def cql_name(self) -> str:
+        return f"vector<{self.element.cql_name()}, {self.dimension}>"
+
+    def _key(self) -> tuple:
+        return ("vector", self.element._key(), self.dimension)
+
+    def option(self) -> bytes:
+        return b"\x00\x00" + _proto_string(marshal_name(self))
+
+    def references_udt(self, keyspace: str, name: str) -> bool:
+        return self.element.references_udt(keyspace, name)
+
+    def fixed_size(self) -> int | None:
+        e = self.element
+        if isinstance(e, VectorType):
+            inner = e.fixed_size()
+            return None if inner is None else inner * e.dimension
+        if isinstance(e, NativeType):
+            return _FIXED_SIZES.get(e.name)
+        return None
+
+    def serialize(self, value: Any) -> bytes:
+        if isinstance(value, (str, bytes, dict)):
+            raise MarshalError(f"Expected a vector, got {type(value).__name__}")
+        vals = list(value)
+        if len(vals) != self.dimension:
+            raise MarshalError(
+                f"Invalid vector literal for {self.cql_name()}: expected {self.dimension} elements, got {len(vals)}"
+            )
+        size = self.fixed_size()
+        out = bytearray()
+        for v in vals:
+            if v is None:
+                raise MarshalError("null is not supported inside vectors")
+            b = self.element.serialize(v)
+            if size is None:
+                _write_unsigned_vint(len(b), out)
+            out += b
+        return bytes(out)
+
+    def _split(self, data: bytes) -> list[bytes]:
+        size = self.fixed_size()
+        n = self.dimension
+        if size is not None:
+            if len(data) != size * n:
+                raise MarshalError(f"Expected {size * n} bytes for a vector of type {self.cql_name()}, got {len(data)}")
+            return [data[i * size : (i + 1) * size] for i in range(n)]
+        parts, pos = [], 0
+        for _ in range(n):
+            if pos >= len(data):
+                raise MarshalError(f"Not enough bytes to read a vector of type {self.cql_name()}")
+            length, pos = _read_unsigned_vint(data, pos)
+            if pos + length > len(data):
+                raise MarshalError(f"Not enough bytes to read a vector of type {self.cql_name()}")
+            parts.append(data[pos : pos + length])
+            pos += length
+        if pos != len(data):
+            raise MarshalError("Unexpected extraneous bytes after vector value")
+        return parts
+
+    def deserialize(self, data: bytes) -> Any:
+        if not data:
+            return None
+        de = self.element.deserialize
+        return [de(p) for p in self._split(bytes(data))]
+
+    def comparable(self, data: bytes) -> bytes:
+        if not data:
+            return _EMPTY_KEY
+        comp = self.element.comparable
+        out = bytearray(b"\x01")
+        for p in self._split(bytes(data)):
+            out += b"\x01"
+            out += comp(p)
+        out += b"\x00"
+        return bytes(out)
+
+
 # ---------------------------------------------------------------- singletons
 
 ASCII = _NATIVE_REGISTRY["ascii"]
@@ -1536,6 +1670,8 @@ def ref_text(ref: Any) -> str:
     name = ref.name
     if name in _COLLECTIONS or name in ("frozen", "tuple"):
         return f"{name}<" + ", ".join(ref_text(a) for a in ref.args) + ">"
+    if name == "vector" and len(ref.args) == 2:
+        return f"vector<{ref_text(ref.args[0])}, {ref.args[1].name}>"
     if lookup_native(name) is not None and not ref.keyspace:
         return name
     n = maybe_quote(name)
@@ -1601,6 +1737,12 @@ def type_from_ref(
         if name == "set":
             return SetType(sub[0], frozen)
         return MapType(sub[0], sub[1], frozen)
+    if name == "vector" and len(args) == 2 and not ref.keyspace:
+        dimension = int(args[1].name)
+        element = args[0]
+        if element.name == "counter" and not element.keyspace:
+            raise ValueError("vectors may not contain counters")
+        return VectorType(type_from_ref(element, udt_lookup, keyspace, frozen=True), dimension)
     if name == "tuple":
         if not args:
             raise ValueError("Invalid tuple type tuple<>")
@@ -1814,9 +1956,24 @@ _DUR_UNITS = {
     "ns": (0, 0, 1),
 }
 _DUR_STD_RE = re.compile(r"(\d+)(y|mo|w|d|h|s|ms|us|µs|ns|m)", re.IGNORECASE)
-_DUR_ISO_RE = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?\Z", re.IGNORECASE)
-_DUR_ISO_WEEK_RE = re.compile(r"P(\d+)W\Z", re.IGNORECASE)
-_DUR_ISO_ALT_RE = re.compile(r"P(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\Z", re.IGNORECASE)
+# ISO 8601 forms are case-sensitive in Cassandra (Duration.java); the unit form is not.
+_DUR_ISO_RE = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?\Z")
+_DUR_ISO_WEEK_RE = re.compile(r"P(\d+)W\Z")
+_DUR_ISO_ALT_RE = re.compile(r"P(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\Z")
+_DUR_UNIT_INDEX = {"y": 1, "mo": 2, "w": 3, "d": 4, "h": 5, "m": 6, "s": 7, "ms": 8, "us": 9, "µs": 9, "ns": 10}
+_DUR_UNIT_NAMES = (
+    "",
+    "years",
+    "months",
+    "weeks",
+    "days",
+    "hours",
+    "minutes",
+    "seconds",
+    "milliseconds",
+    "microseconds",
+    "nanoseconds",
+)
 
 
 def parse_duration(text: str) -> Duration:
@@ -1826,9 +1983,9 @@ def parse_duration(text: str) -> Duration:
     body = src[1:] if neg else src
     months = days = nanos = 0
     err = MarshalError(f"Unable to convert '{text}' to a duration")
-    if body[:1] in ("P", "p"):
+    if body[:1] == "P":
         m = _DUR_ISO_RE.match(body)
-        if m and body.upper() not in ("P", "PT") and not body.upper().endswith("T"):
+        if m and body not in ("P", "PT") and not body.endswith("T"):
             y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
             months, days = y * 12 + mo, d
             nanos = h * NANOS_PER_HOUR + mi * NANOS_PER_MINUTE + s * NANOS_PER_SECOND
@@ -1844,14 +2001,19 @@ def parse_duration(text: str) -> Duration:
         pos = 0
         if not body:
             raise err
-        seen: set[str] = set()
+        current = 0
         for m in _DUR_STD_RE.finditer(body):
             if m.start() != pos:
                 raise err
             unit = m[2].lower()
-            if unit in seen:
-                raise MarshalError(f"Invalid duration. The {_unit_name(unit)} are specified multiple times")
-            seen.add(unit)
+            index = _DUR_UNIT_INDEX[unit]
+            if index == current:
+                raise MarshalError(f"Invalid duration. The {_DUR_UNIT_NAMES[index]} are specified multiple times")
+            if index < current:
+                raise MarshalError(
+                    f"Invalid duration. The {_DUR_UNIT_NAMES[current]} should be after {_DUR_UNIT_NAMES[index]}"
+                )
+            current = index
             mul = _DUR_UNITS[unit]
             n = int(m[1])
             months += n * mul[0]
@@ -1865,22 +2027,6 @@ def parse_duration(text: str) -> Duration:
     if not (-(2**31) <= months < 2**31 and -(2**31) <= days < 2**31 and -(2**63) <= nanos < 2**63):
         raise MarshalError(f"Invalid duration. The total duration is out of range: '{text}'")
     return Duration(months, days, nanos)
-
-
-def _unit_name(unit: str) -> str:
-    return {
-        "y": "years",
-        "mo": "months",
-        "w": "weeks",
-        "d": "days",
-        "h": "hours",
-        "m": "minutes",
-        "s": "seconds",
-        "ms": "milliseconds",
-        "us": "microseconds",
-        "µs": "microseconds",
-        "ns": "nanoseconds",
-    }[unit]
 
 
 # ---------------------------------------------------------------- CQL literal rendering

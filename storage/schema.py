@@ -84,6 +84,37 @@ class Table:
         return bool(self.statics)
 
 
+def without_dropped(table: Table, header, rows):
+    """(header, rows) of one partition with the cells of dropped columns left out: a cell written at or
+    before its column's drop time stays invisible even after a column of that name is added again, and
+    cells of columns the table no longer has are never shown. No copy when nothing was ever dropped."""
+    dropped = table.dropped
+    if not dropped:
+        return header, rows
+    columns = table.columns
+
+    def keep(row):
+        if row is None:
+            return row
+        cells = row[2]
+        for col, cell in cells.items():
+            d = dropped.get(col)
+            if col not in columns or (d is not None and cell[0] <= d[1]):
+                break
+        else:
+            return row
+        kept = {}
+        for col, cell in cells.items():
+            d = dropped.get(col)
+            if col in columns and (d is None or cell[0] > d[1]):
+                kept[col] = cell
+        return [row[0], row[1], kept, row[3]]
+
+    if header and header[1] is not None:
+        header = [header[0], keep(header[1]), header[2]]
+    return header, [(ck, keep(row)) for ck, row in rows]
+
+
 @dataclass
 class Keyspace:
     name: str

@@ -9,7 +9,7 @@ import uuid
 from cql_grammar import ast
 from server import messages as msg
 from server.dispatch import Result
-from server.errors import AlreadyExists, ConfigurationException, InvalidRequest
+from server.errors import AlreadyExists, ConfigurationException, InvalidRequest, SyntaxException
 from server.statements.tables import keyspace_of
 from storage import cqltypes
 from storage.schema import CLUSTERING, DEFAULT_TABLE_OPTIONS, PARTITION_KEY, REGULAR, STATIC, Column, Keyspace, Table
@@ -99,6 +99,32 @@ def replication(props: dict, warnings: list[str], datacenters: tuple[str, ...] =
     return rep
 
 
+# Simple types whose values a column of the key type can read (Cassandra's isValueCompatibleWith).
+_READ_COMPATIBLE = {
+    "text": {"ascii", "varchar"},
+    "varchar": {"ascii", "text"},
+    "bigint": {"timestamp"},
+    "timestamp": {"bigint"},
+    "varint": {"int", "bigint", "smallint", "tinyint"},
+}
+
+
+def _check_readd(table: Table, name: str, new_type) -> None:
+    """Re-adding a dropped column: its type must read the old cells (AlterTableStatement.AddColumns)."""
+    old = table.dropped[name][0]
+    new = new_type.cql_name()
+    if table.is_counter:
+        raise InvalidRequest(f"Cannot re-add previously dropped counter column {name}")
+    if old == new or (new == "blob" and not new_type.is_multicell):
+        return
+    old_multicell = old.startswith(("list<", "set<", "map<"))
+    if not old_multicell and not new_type.is_multicell and old in _READ_COMPATIBLE.get(new, ()):
+        return
+    raise InvalidRequest(
+        f"Cannot re-add previously dropped column '{name}' of type {new}, incompatible with previous type {old}"
+    )
+
+
 def _extra_keyspace_props(props: dict, warnings: list[str]) -> None:
     for k in props:
         if k in ("replication", "durable_writes"):
@@ -106,7 +132,7 @@ def _extra_keyspace_props(props: dict, warnings: list[str]) -> None:
         if k in ("tags", "custom_properties"):
             warnings.append(f"Property '{k}' is an Amazon Keyspaces option and was ignored")
             continue
-        raise ConfigurationException(f"Unknown property '{k}'")
+        raise SyntaxException(f"Unknown property '{k}'")
 
 
 class DDL:
@@ -198,6 +224,8 @@ class DDL:
             raise InvalidRequest(str(e)) from None
 
     def _CreateTable(self, session, s: ast.CreateTable) -> Result:
+        if s.error:
+            raise InvalidRequest(s.error)
         ks = self._keyspace(s.table, session)
         _check_name("Table", s.table.name)
         if s.table.name in ks.tables:
@@ -288,7 +316,7 @@ class DDL:
                 warnings.append(f"Table property '{k}' is an Amazon Keyspaces option and was ignored")
                 continue
             if k not in DEFAULT_TABLE_OPTIONS and k not in ("id",):
-                raise ConfigurationException(f"Unknown property '{k}'")
+                raise SyntaxException(f"Unknown property '{k}'")
             default = DEFAULT_TABLE_OPTIONS.get(k)
             if isinstance(default, bool):
                 v = v if isinstance(v, bool) else str(v).lower() == "true"
@@ -340,6 +368,8 @@ class DDL:
                 )
             if (t.cql_name() == "counter") != table.is_counter and table.regulars + table.statics:
                 raise InvalidRequest("Cannot mix counter and non counter columns in the same table")
+            if d.name in table.dropped:
+                _check_readd(table, d.name, t)
             table.columns[d.name] = Column(d.name, t, STATIC if d.static else REGULAR)
         for name in s.drop:
             col = table.columns.get(name)
@@ -351,7 +381,8 @@ class DDL:
                 raise InvalidRequest(f"Cannot drop PRIMARY KEY column {name}")
             from server.statements.tables import now_micros
 
-            table.dropped[name] = (col.type.cql_name(), now_micros())
+            at = s.drop_timestamp if s.drop_timestamp is not None else now_micros()
+            table.dropped[name] = (col.type.cql_name(), at)
             del table.columns[name]
         for old, new in s.renames:
             col = table.columns.get(old)
@@ -437,8 +468,19 @@ class DDL:
                 raise InvalidRequest(
                     f"Cannot add new field {n} to type {s.name.name}: a field of the same name already exists"
                 )
+            ft = self._resolve_type(ref, ks)
+            in_key = [
+                f"{ks.name}.{t.name}"
+                for t in ks.tables.values()
+                if any(c.type.references_udt(ks.name, old.name) for c in t.partition_key)
+            ]
+            if in_key:
+                raise InvalidRequest(
+                    f"Cannot add new field {n} of type {ft.cql_name()} to user type {ks.name}.{old.name} as the type"
+                    f" is being used in partition key by the following tables: {', '.join(in_key)}"
+                )
             names.append(n)
-            types.append(self._resolve_type(ref, ks))
+            types.append(ft)
         for a, b in s.renames:
             if a not in names:
                 raise InvalidRequest(f"Unknown field {a} in user type {s.name.name}")

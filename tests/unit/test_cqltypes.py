@@ -807,6 +807,13 @@ def test_parse_date_time_duration() -> None:
     assert ct.parse_duration("P0001-02-03T04:05:06") == Duration(14, 3, (4 * 3600 + 5 * 60 + 6) * 10**9)
     with pytest.raises(MarshalError, match="Unable to convert 'abc' to a duration"):
         ct.parse_duration("abc")
+    # Cassandra's Duration.Builder texts (InvalidRequest), and case-sensitive ISO 8601 forms
+    with pytest.raises(MarshalError, match="The hours are specified multiple times"):
+        ct.parse_duration("1h1h")
+    with pytest.raises(MarshalError, match="The minutes should be after hours"):
+        ct.parse_duration("1m1h")
+    with pytest.raises(MarshalError, match="Unable to convert 'p1d' to a duration"):
+        ct.parse_duration("p1d")
     for d in [Duration(14, 3, 3_600_000_000_001), Duration(-1, -2, -3), Duration(0, 0, 0)]:
         assert ct.parse_duration(ct.format_duration(d)) == d
 
