@@ -130,7 +130,9 @@ class FaultyTransport:
             task.add_done_callback(self._background.discard)
         if lose_request:
             await self.sleep(self.timeout)
-            raise ReplicaDown(replica, False)
+            # A copy of this request is still on its way when it is duplicated: then the sender cannot
+            # claim it was never delivered (found by the many-schedule sweep, seed 2412).
+            raise ReplicaDown(replica, dup)
         if there:
             await self.sleep(there)
         reply = self.inner.deliver(replica, msg)

@@ -46,3 +46,28 @@ def test_simulation_heavy_contention_no_faults(seed: int) -> None:
 @pytest.mark.parametrize("seed", SEEDS[:4])
 def test_simulation_five_replicas(seed: int) -> None:
     _run(SimConfig(seed=seed, replicas=5, coordinators=3, ops_per_client=10))
+
+
+SWEEP = int(os.environ.get("PAXOS_SWEEP", "2000"))
+
+
+def test_simulation_sweep_of_many_schedules() -> None:
+    """Thousands of short random schedules: every fault mix drawn from the seed, each history checked."""
+    import random
+
+    for seed in range(1000, 1000 + SWEEP):
+        rng = random.Random(seed)
+        _run(
+            SimConfig(
+                seed=seed,
+                replicas=rng.choice((3, 3, 5)),
+                coordinators=rng.randint(1, 3),
+                clients_per_coordinator=rng.randint(1, 2),
+                ops_per_client=4,
+                keys=rng.randint(1, 2),
+                drop_request=rng.choice((0.0, 0.05, 0.2)),
+                drop_reply=rng.choice((0.0, 0.05, 0.2)),
+                duplicate=rng.choice((0.0, 0.1)),
+                nemesis=rng.random() < 0.7,
+            )
+        )
