@@ -2336,3 +2336,8 @@ def json_to_value(obj: Any, t: CqlType) -> Any:
             )
         return parse_duration(obj)
     raise MarshalError(f"Cannot convert JSON to type {name}")
+
+
+def is_list(t: CqlType) -> bool:
+    """A list type (SetType derives from ListType, so isinstance alone cannot tell them apart)."""
+    return isinstance(t, ListType) and not isinstance(t, SetType)

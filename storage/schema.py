@@ -97,17 +97,19 @@ def without_dropped(table: Table, header, rows):
         if row is None:
             return row
         cells = row[2]
-        for col, cell in cells.items():
+        for name, cell in cells.items():
+            col = name.split("\x00", 1)[0]  # a collection element belongs to its column
             d = dropped.get(col)
             if col not in columns or (d is not None and cell[0] <= d[1]):
                 break
         else:
             return row
         kept = {}
-        for col, cell in cells.items():
+        for name, cell in cells.items():
+            col = name.split("\x00", 1)[0]
             d = dropped.get(col)
             if col in columns and (d is None or cell[0] > d[1]):
-                kept[col] = cell
+                kept[name] = cell
         return [row[0], row[1], kept, row[3]]
 
     if header and header[1] is not None:

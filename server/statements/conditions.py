@@ -34,7 +34,7 @@ class Condition:
         field_index = None
         name = col.name
         if c.element is not None:
-            if isinstance(t, cqltypes.ListType):
+            if cqltypes.is_list(t):
                 element = compile_term(c.element, cqltypes.lookup_native("int"), f"idx({name})", ctx)
                 value_type = t.element
             elif isinstance(t, cqltypes.MapType):
@@ -87,14 +87,14 @@ class Condition:
         if self.element is not None:
             key = self.element(values)
             if key is None:
-                kind = "list" if isinstance(t, cqltypes.ListType) else "map"
+                kind = "list" if cqltypes.is_list(t) else "map"
                 raise InvalidRequest(f"Invalid null value for {kind} element access")
             if key is UNSET:
                 raise InvalidRequest("Invalid 'unset' value in condition")
             current = None
             if raw is not None:
                 coll = t.deserialize(raw)
-                if isinstance(t, cqltypes.ListType):
+                if cqltypes.is_list(t):
                     i = int.from_bytes(key, "big", signed=True)
                     if i < 0:
                         raise InvalidRequest(f"Invalid negative list index {i}")

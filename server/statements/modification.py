@@ -11,6 +11,8 @@ from typing import Any
 
 from cql_grammar import ast
 from server.errors import InvalidRequest, SyntaxException
+from server.literals import term_text
+from server.statements import collection_ops
 from server.statements import conditions as cond
 from server.statements.tables import clustering_bytes, column_of, now_micros, partition_key, product, resolve_table
 from server.statements.terms import BindContext, compile_term, split_list, split_tuple
@@ -336,6 +338,8 @@ class ModificationStatement:
                     if kind == "sub" and isinstance(t, cqltypes.MapType):
                         vtype = cqltypes.SetType(t.key)
                     self.ops.append(Op(kind, col, compile_term(a.value, vtype, col.name, ctx)))
+                    self.needs_read |= collection_ops.needs_read(self.ops[-1])
+                    continue
                 elif stmt.conditions or stmt.if_exists:
                     # Arithmetic on plain columns is only allowed under IF (CASSANDRA-17857).
                     self.ops.append(Op(kind, col, compile_term(a.value, t, col.name, ctx)))
@@ -346,23 +350,25 @@ class ModificationStatement:
                     )
                 self.needs_read = True
             elif isinstance(a, ast.Prepend):
-                if not (isinstance(t, cqltypes.ListType) and t.is_multicell):
+                if not (cqltypes.is_list(t) and t.is_multicell):
                     raise InvalidRequest(
                         f"Invalid operation ({col.name} = ? + {col.name}) for non list column {col.name}"
                     )
                 self.ops.append(Op("prepend", col, compile_term(a.value, t, col.name, ctx)))
-                self.needs_read = True
             elif isinstance(a, ast.SetElement):
-                if isinstance(t, cqltypes.ListType) and t.is_multicell:
+                if cqltypes.is_list(t) and t.is_multicell:
                     key = compile_term(a.key, cqltypes.lookup_native("int"), f"idx({col.name})", ctx)
                     val = compile_term(a.value, t.element, f"value({col.name})", ctx)
                 elif isinstance(t, cqltypes.MapType) and t.is_multicell:
                     key = compile_term(a.key, t.key, f"key({col.name})", ctx)
                     val = compile_term(a.value, t.value, f"value({col.name})", ctx)
                 else:
-                    raise InvalidRequest(f"Invalid operation ({col.name}[?] = ?) for non collection column {col.name}")
+                    what = "frozen collection" if t.is_collection else "non collection"
+                    raise InvalidRequest(
+                        f"Invalid operation ({col.name}[{term_text(a.key)}] = {term_text(a.value)}) for {what} column {col.name}"
+                    )
                 self.ops.append(Op("set_elem", col, val, key))
-                self.needs_read = True
+                self.needs_read |= collection_ops.needs_read(self.ops[-1])
             elif isinstance(a, ast.SetField):
                 if not isinstance(t, cqltypes.UserType):
                     raise InvalidRequest(f"Invalid operation ({col.name}.{a.field} = ?) for non-UDT column {col.name}")
@@ -381,16 +387,16 @@ class ModificationStatement:
                 raise InvalidRequest(f"Invalid identifier {col.name} for deletion (should not be a PRIMARY KEY part)")
             if target.element is not None:
                 t = col.type
-                if isinstance(t, cqltypes.ListType) and t.is_multicell:
+                if cqltypes.is_list(t) and t.is_multicell:
                     key = compile_term(target.element, cqltypes.lookup_native("int"), f"idx({col.name})", ctx)
                 elif isinstance(t, cqltypes.MapType) and t.is_multicell:
                     key = compile_term(target.element, t.key, f"key({col.name})", ctx)
                 elif isinstance(t, cqltypes.SetType) and t.is_multicell:
-                    raise InvalidRequest(f"Invalid operation (DELETE {col.name}[?]) for set column {col.name}")
+                    key = compile_term(target.element, t.element, col.name, ctx)
                 else:
                     raise InvalidRequest(f"Invalid deletion operation for non collection column {col.name}")
                 self.ops.append(Op("del_elem", col, key=key))
-                self.needs_read = True
+                self.needs_read |= collection_ops.needs_read(self.ops[-1])
             elif target.field is not None:
                 self.ops.append(Op("del_field", col, field=target.field))
                 self.needs_read = True
@@ -647,6 +653,9 @@ def apply_op(op: Op, values: list, cells: dict, cur: dict, ts: int, ttl: int, ex
     col = op.column
     name = col.name
     t = col.type
+    if t.is_collection and t.is_multicell:
+        collection_ops.apply(op, values, cells, cur, ts, ttl, expires)
+        return
     if op.kind == "del":
         cells[name] = (ts, None, 0, 0)
         return
@@ -677,12 +686,10 @@ def apply_op(op: Op, values: list, cells: dict, cur: dict, ts: int, ttl: int, ex
         k = op.key(values)
         v = op.value(values)
         if k is None:
-            raise InvalidRequest(
-                f"Invalid null value for {'list index' if isinstance(t, cqltypes.ListType) else 'map key'}"
-            )
+            raise InvalidRequest(f"Invalid null value for {'list index' if cqltypes.is_list(t) else 'map key'}")
         if v is UNSET:
             return
-        if isinstance(t, cqltypes.ListType):
+        if cqltypes.is_list(t):
             idx = int.from_bytes(k, "big", signed=True)
             items = list(old or [])
             if idx < 0 or idx >= len(items):
@@ -704,7 +711,7 @@ def apply_op(op: Op, values: list, cells: dict, cur: dict, ts: int, ttl: int, ex
         k = op.key(values)
         if k is None:
             raise InvalidRequest("Invalid null value for collection element deletion")
-        if isinstance(t, cqltypes.ListType):
+        if cqltypes.is_list(t):
             idx = int.from_bytes(k, "big", signed=True)
             items = list(old or [])
             if idx < 0 or idx >= len(items):
@@ -743,7 +750,7 @@ def combine(kind: str, t, old, raw: bytes | None):
     if name == "counter":
         delta = int.from_bytes(raw, "big", signed=True)
         return (old or 0) + (delta if kind == "add" else -delta)
-    if isinstance(t, cqltypes.ListType):
+    if cqltypes.is_list(t):
         items = t.deserialize(raw) if raw is not None else []
         if kind == "add":
             return (old or []) + items

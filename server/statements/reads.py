@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from storage.collections import SEP, assemble
 from storage.rows import live_cells, marker_live, max_ts, range_deletion_at
-from storage.schema import Table
+from storage.schema import Table, without_dropped
 
 
 class LiveRow:
@@ -22,11 +23,23 @@ class LiveRow:
 def _cells_of(row, shadow, now_s) -> tuple[dict, dict]:
     deleted = max_ts(row[1], shadow)
     vals, cells = {}, {}
+    has_elements = False
     for col, cell in row[2].items():
+        if SEP in col:
+            has_elements = True
+            continue
         if cell[1] is None or (deleted is not None and cell[0] <= deleted) or (cell[3] and cell[3] <= now_s):
             continue
         vals[col] = cell[1]
         cells[col] = cell
+    if has_elements:
+        # Non-frozen collections: their wire value by column, and each live element's payload by its
+        # cell name (what list updates by position or by value work from).
+        collections, elements = assemble(row[2], deleted, now_s)
+        vals.update(collections)
+        for name, cell in elements.items():
+            vals[name] = cell[1]
+            cells[name] = cell
     return vals, cells
 
 
@@ -39,6 +52,7 @@ def live_rows(
     include_static_only: bool = True,
 ) -> list[LiveRow]:
     """Live rows of one partition, each carrying the partition key and static values."""
+    header, rows = without_dropped(table, header, rows)
     pdel = header[0] if header else None
     tombs = header[2] if header else []
     static_vals, static_cells = ({}, {})

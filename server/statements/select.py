@@ -135,6 +135,8 @@ class SelectStatement:
         self._where(stmt.where, stmt.allow_filtering)
         self._order(stmt.order_by)
         int_t = cqltypes.lookup_native("int")
+        if stmt.distinct and stmt.per_partition_limit is not None:
+            raise InvalidRequest("PER PARTITION LIMIT is not allowed with SELECT DISTINCT queries")
         if stmt.per_partition_limit is not None:
             self.per_partition_limit = compile_term(stmt.per_partition_limit, int_t, "[per_partition_limit]", self.ctx)
         if stmt.limit is not None:
@@ -142,6 +144,9 @@ class SelectStatement:
         self.selection = Selection.prepare(table, stmt, self.ctx)
         if stmt.distinct:
             self._check_distinct()
+        self._group_by(stmt)
+        if self.selection.is_aggregate and not stmt.group_by and stmt.per_partition_limit is not None:
+            raise InvalidRequest("PER PARTITION LIMIT is not allowed with aggregate queries.")
         self.bind_specs = self.ctx.spec_list()
         self.pk_indexes = []
         if self.pk_lookup and all(c.name in self.pk_markers for c in table.partition_key):
@@ -166,6 +171,49 @@ class SelectStatement:
                 raise InvalidRequest(
                     f"SELECT DISTINCT queries must request all the partition key columns (missing {c.name})"
                 )
+
+    def _group_by(self, stmt: ast.Select) -> None:
+        """GROUP BY: a prefix of the primary key, where columns restricted by EQ may be skipped. Groups
+        are keyed by the whole partition key and the first clustering columns up to the last named one."""
+        if not stmt.group_by:
+            return
+        table = self.table
+        keys = table.partition_key + table.clustering
+        order_msg = (
+            "Group by currently only support groups of columns following their declared order in the PRIMARY KEY"
+        )
+        it = 0
+        ck_prefix = 0
+        for name in stmt.group_by:
+            col = column_of(table, name)
+            if col.kind not in (PARTITION_KEY, CLUSTERING):
+                raise InvalidRequest(
+                    f"Group by is currently only supported on the columns of the PRIMARY KEY, got {col.name}"
+                )
+            while True:
+                if it >= len(keys):
+                    raise InvalidRequest(order_msg)
+                k = keys[it]
+                it += 1
+                if k.kind == CLUSTERING:
+                    ck_prefix += 1
+                if k.name == col.name:
+                    break
+                if not self._restricted_by_eq(k):
+                    raise InvalidRequest(order_msg)
+        if stmt.distinct and ck_prefix > 0:
+            raise InvalidRequest("Grouping on clustering columns is not allowed for SELECT DISTINCT queries")
+        if it < len(keys) and keys[it].kind == PARTITION_KEY:
+            raise InvalidRequest("Group by is not supported on only a part of the partition key")
+        self.selection.group_by = [c.name for c in table.partition_key] + [c.name for c in table.clustering[:ck_prefix]]
+
+    def _restricted_by_eq(self, col) -> bool:
+        r = self.pk.get(col.name) if col.kind == PARTITION_KEY else self.ck.get(col.name)
+        if r is not None and r.eq is not None:
+            return True
+        if any(isinstance(f, Filter) and f.column.name == col.name and f.op == "=" for f in self.filters):
+            return True
+        return any(op == "=" and any(c.name == col.name for c in cols) for cols, op, _ in self.multi)
 
     # ------------------------------------------------------------ prepare
 
@@ -199,7 +247,6 @@ class SelectStatement:
 
     def _where(self, where: tuple, allow_filtering: bool) -> None:
         table, ctx = self.table, self.ctx
-        needs_filtering = False
         for rel in where:
             if isinstance(rel.lhs, ast.TokenRef):
                 names = [column_of(table, c).name for c in rel.lhs.columns]
@@ -240,7 +287,6 @@ class SelectStatement:
                 continue
             if isinstance(rel.lhs, ast.ElementRef):
                 self._element_filter(rel)
-                needs_filtering = True
                 continue
             col = column_of(table, rel.lhs)
             if rel.op == "!=":
@@ -296,7 +342,6 @@ class SelectStatement:
                 else:
                     getters = [compile_term(t, col.type, col.name, ctx) for t in rel.rhs]
                     self.filters.append(Filter(col, "IN", None, getters))
-                needs_filtering = True
             elif rel.op in ("CONTAINS", "CONTAINS KEY"):
                 t = col.type
                 if not t.is_collection:
@@ -308,48 +353,85 @@ class SelectStatement:
                 else:
                     et = t.value if isinstance(t, cqltypes.MapType) else t.element
                 self.filters.append(Filter(col, rel.op, compile_term(rel.rhs, et, col.name, ctx)))
-                if not self._indexed(col, rel.op):
-                    if col.kind == CLUSTERING and not allow_filtering:
-                        raise InvalidRequest(
-                            "Clustering columns can only be restricted with CONTAINS with a secondary index or filtering"
-                        )
-                    needs_filtering = True
             elif rel.op in ("=", "!=", "<", "<=", ">", ">="):
                 if rel.op == "!=":
                     raise InvalidRequest(f'Unsupported "!=" relation: {col.name} != {_term_text(rel.rhs)}')
                 if rel.op != "=" and _has_duration(col.type):
                     raise InvalidRequest(_duration_msg(col.type))
                 self.filters.append(Filter(col, rel.op, compile_term(rel.rhs, col.type, col.name, ctx)))
-                if not (rel.op == "=" and self._indexed(col, "=")):
-                    needs_filtering = True
             else:
                 raise InvalidRequest(f"Unsupported restriction: {rel.lhs} {rel.op} ...")
         # Partition key: a lookup when every component has EQ/IN; otherwise the restrictions filter a scan.
         pk_cols = table.partition_key
         self.pk_lookup = all(c.name in self.pk and not self.pk[c.name].is_slice for c in pk_cols)
+        pk_restricted = {c for c in self.pk} | {
+            f.column.name for f in self.filters if isinstance(f, Filter) and f.column.kind == PARTITION_KEY
+        }
+        pk_needs_filtering = bool(pk_restricted) and (
+            not self.pk_lookup or any(isinstance(f, Filter) and f.column.kind == PARTITION_KEY for f in self.filters)
+        )
         if self.pk and not self.pk_lookup:
-            needs_filtering = True
             for r in list(self.pk.values()):
                 self._to_filter(r)
             self.pk = {}
-        pk_complete = self.pk_lookup
-        self._plan_clustering(allow_filtering)
-        if (self.ck or self.multi) and not pk_complete and not self.virtual:
-            needs_filtering = True
-        if needs_filtering and not allow_filtering and self.virtual is None:
-            indexed_eq = any(
-                isinstance(f, Filter) and f.op == "=" and self._indexed(f.column, "=") for f in self.filters
-            )
-            others = [
-                f
-                for f in self.filters
-                if not (isinstance(f, Filter) and f.op == "=" and self._indexed(f.column, "="))
-                and f.column.kind != PARTITION_KEY
-            ]
-            pk_filters = [f for f in self.filters if isinstance(f, Filter) and f.column.kind == PARTITION_KEY]
-            ok = indexed_eq and not others and (not pk_filters or all(f.op == "=" for f in pk_filters))
-            if not ok:
+        check = not allow_filtering and self.virtual is None
+        has_index = self._has_supporting_index()
+        # Cassandra's rules (StatementRestrictions): a partition key that needs filtering is refused unless an
+        # index is usable; with an index (or a key range), more than one restriction left to filter needs
+        # ALLOW FILTERING.
+        if check and pk_needs_filtering and not has_index:
+            raise InvalidRequest(FILTERING_MSG)
+        key_range = bool(self.token_bounds) or not pk_restricted or pk_needs_filtering
+        uses_index = has_index and (not pk_restricted or pk_needs_filtering)
+        to_filter = len(pk_restricted) if (uses_index or pk_needs_filtering) else 0
+        ck_needs_filtering = self._plan_clustering(allow_filtering or self.virtual is not None, has_index)
+        ck_restricted = {c for c in self.ck} | {c.name for cols, _, _ in self.multi for c in cols}
+        ck_restricted |= {f.column.name for f in self.filters if isinstance(f, Filter) and f.column.kind == CLUSTERING}
+        if ck_needs_filtering and has_index:
+            uses_index = True
+        if key_range and self._ck_indexed():
+            uses_index = True
+        if uses_index or ck_needs_filtering:
+            to_filter += len(ck_restricted)
+        regular = [f for f in self.filters if f.column.kind not in (PARTITION_KEY, CLUSTERING)]
+        if regular:
+            if has_index:
+                uses_index = True
+            elif check:
                 raise InvalidRequest(FILTERING_MSG)
+            to_filter += len({f.column.name for f in regular})
+        contains: dict[str, int] = {}
+        for f in regular:
+            if f.op in ("CONTAINS", "CONTAINS KEY", "MAPENTRY"):
+                contains[f.column.name] = contains.get(f.column.name, 0) + 1
+        multiple_contains = any(n > 1 for n in contains.values())
+        if check and (key_range or uses_index):
+            if to_filter > 1 or (to_filter == 0 and ck_restricted) or (to_filter and multiple_contains):
+                raise InvalidRequest(FILTERING_MSG)
+
+    def _has_supporting_index(self) -> bool:
+        for f in self.filters:
+            if isinstance(f, Filter) and f.op in ("=", "CONTAINS", "CONTAINS KEY", "MAPENTRY"):
+                if self._indexed(f.column, f.op):
+                    return True
+        for r in list(self.pk.values()) + list(self.ck.values()):
+            if r.eq is not None and self._indexed(r.column, "="):
+                return True
+        return self._ck_indexed()
+
+    def _ck_indexed(self) -> bool:
+        """Whether an index supports one of the clustering column restrictions."""
+        for r in self.ck.values():
+            if r.eq is not None and self._indexed(r.column, "="):
+                return True
+        for cols, op, _ in self.multi:
+            if op == "=" and any(self._indexed(c, "=") for c in cols):
+                return True
+        for f in self.filters:
+            if isinstance(f, Filter) and f.column.kind == CLUSTERING and f.op in ("=", "CONTAINS", "CONTAINS KEY"):
+                if self._indexed(f.column, f.op):
+                    return True
+        return False
 
     def _element_filter(self, rel) -> None:
         col = column_of(self.table, rel.lhs.expr.name if isinstance(rel.lhs.expr, ast.ColumnRef) else rel.lhs.expr)
@@ -404,6 +486,8 @@ class SelectStatement:
                 if op == "CONTAINS" and target == "values":
                     return True
                 if op == "CONTAINS KEY" and target == "keys":
+                    return True
+                if op == "MAPENTRY" and target == "entries":
                     return True
         return False
 
@@ -495,9 +579,10 @@ class SelectStatement:
             items = tuple_getter(rel.rhs)
         self.multi.append([cols, rel.op, items])
 
-    def _plan_clustering(self, allow_filtering: bool) -> None:
+    def _plan_clustering(self, allow_filtering: bool, has_index: bool = False) -> bool:
         """Turn the clustering restrictions into a prefix of EQ/IN steps and an optional final slice; whatever
-        does not fit that shape becomes a filter (which needs ALLOW FILTERING)."""
+        does not fit that shape becomes a filter (which needs ALLOW FILTERING or an index). Returns whether
+        some clustering restriction is left to filter."""
         table = self.table
         clustering = table.clustering
         multi_at = {m[0][0].position: m for m in self.multi}
@@ -536,25 +621,44 @@ class SelectStatement:
             break
         rest_single = [self.ck[c.name] for c in clustering if c.name in self.ck and c.name not in used_single]
         rest_multi = [m for m in self.multi if not any(m is u for u in used_multi)]
-        if rest_single or rest_multi:
-            if not allow_filtering:
-                later = rest_single[0].column if rest_single else rest_multi[0][0][0]
-                if slice_col is not None and broken_at is None:
+        ck_contains = [
+            f
+            for f in self.filters
+            if isinstance(f, Filter) and f.column.kind == CLUSTERING and f.op in ("CONTAINS", "CONTAINS KEY")
+        ]
+        if not allow_filtering:
+            if slice_col is not None and broken_at is None:
+                # Cassandra refuses, as each restriction is added, one that follows a slice (unless an index
+                # supports it).
+                later = [r.column for r in rest_single if not (r.eq is not None and self._indexed(r.column, "="))]
+                later += [m[0][0] for m in rest_multi]
+                later += [f.column for f in ck_contains if not self._indexed(f.column, f.op)]
+                if later:
+                    first = min(later, key=lambda c: c.position)
                     raise InvalidRequest(
-                        f'Clustering column "{later.name}" cannot be restricted (preceding column "{slice_col.name}" is '
-                        "restricted by a non-EQ relation)"
+                        f'Clustering column "{first.name}" cannot be restricted (preceding column "{slice_col.name}" '
+                        "is restricted by a non-EQ relation)"
                     )
+            if ck_contains and not has_index:
+                raise InvalidRequest(
+                    "Clustering columns can only be restricted with CONTAINS with a secondary index or filtering"
+                )
+            if (rest_single or rest_multi) and not has_index:
+                later = rest_single[0].column if rest_single else rest_multi[0][0][0]
                 bad = broken_at or slice_col
                 raise InvalidRequest(
                     f'PRIMARY KEY column "{later.name}" cannot be restricted as preceding column "{bad.name}" is not '
                     "restricted"
                 )
-            for r in rest_single:
-                self._to_filter(r)
-            for cols, op, items in rest_multi:
-                if op == "IN":
-                    raise InvalidRequest("Multi-column IN restrictions cannot be used with filtering")
-                self.filters.append(TupleFilter(cols, op, items))
+        for r in rest_single:
+            self._to_filter(r)
+        for cols, op, items in rest_multi:
+            if op == "IN":
+                raise InvalidRequest("Multi-column IN restrictions cannot be used with filtering")
+            if op != "=":
+                raise InvalidRequest("Multi-column slice restrictions cannot be used for filtering.")
+            self.filters.append(TupleFilter(cols, op, items))
+        return bool(rest_single or rest_multi or ck_contains)
 
     @property
     def has_ck_restrictions(self) -> bool:
@@ -731,6 +835,7 @@ class SelectStatement:
         page_size = params.page_size if params.page_size and params.page_size > 0 else None
         state = paging.decode(node.paging_key, params.paging_state) if params.paging_state else None
         sel = self.selection
+        sel.bind(values)
         now_s = int(time.time())
         remaining = limit
         if state is not None and state.remaining is not None:
@@ -740,13 +845,16 @@ class SelectStatement:
         resume_after = (state.token, state.pk) if state else None
         next_state = None
         have_more = False
+        if sel.group_by:
+            return self._execute_grouped(node, params, values, limit, ppl, page_size, state, now_s)
         aggregate = sel.is_aggregate
         fetch = None if aggregate else page_size
         out_limit = None
         if aggregate:
             # LIMIT counts result rows: the aggregated ones (one, or one per group).
             out_limit, remaining = remaining, None
-        distinct = getattr(sel, "distinct", False) and not aggregate
+        # DISTINCT reads one row per partition, also when aggregating (count(*) then counts partitions).
+        distinct = getattr(sel, "distinct", False)
         post = self.post_order
         collected: list = []
         if post:
@@ -800,6 +908,82 @@ class SelectStatement:
         out_rows = sel.finish(rows_out)
         if out_limit is not None:
             out_rows = out_rows[:out_limit]
+        ps = paging.encode(node.paging_key, next_state) if next_state is not None else None
+        body = msg.rows_body(sel.specs, out_rows, ps, no_metadata=params.skip_metadata)
+        return Result(body)
+
+    def _execute_grouped(self, node, params, values, limit, ppl, page_size, state, now_s) -> Result:
+        """GROUP BY: one result row per group of consecutive rows sharing the group key. LIMIT, PER PARTITION
+        LIMIT and the page size count groups; a page always ends on a group boundary."""
+        sel = self.selection
+        key_cols = sel.group_by
+        aggregate = sel.is_aggregate
+        distinct = getattr(sel, "distinct", False)
+        remaining = limit
+        if state is not None and state.remaining is not None:
+            remaining = state.remaining
+        resumed_count = state.partition_count if state else 0
+        last_ck = state.last_ck if state else None
+        resume_after = (state.token, state.pk) if state else None
+        post = self.post_order
+        fetch = page_size
+        post_limit = None
+        if post:
+            # Merging several partitions in clustering order needs them all: one unpaged result.
+            fetch, post_limit, remaining = None, remaining, None
+        slice_filters = self.slice_step[1] if self.slice_step and self.slice_step[0] == "multi" else None
+        self._check_values(values, slice_filters)
+        groups: list[list] = []
+        cur_key: Any = None
+        last = None  # (token, pk, ck, groups counted in its partition) of the last row taken
+        have_more = False
+        stop = False
+        first = True
+        static_ok = not self.has_ck_restrictions
+        for token, pk, pk_values, header, rows in self._partition_rows(
+            node, values, params, resume_after, last_ck, now_s
+        ):
+            if not self._token_ok(token, values):
+                continue
+            count = resumed_count if first and resume_after == (token, pk) else 0
+            first = False
+            if distinct and count > 0:
+                continue
+            for row in live_rows(self.table, pk_values, header, rows, now_s, include_static_only=static_ok):
+                if self.filters and not all(f.matches(row, values) for f in self.filters):
+                    continue
+                if slice_filters and not all(f.matches(row, values) for f in slice_filters):
+                    continue
+                key = (pk, tuple(row.values.get(n) for n in key_cols))
+                if key != cur_key:
+                    if ppl is not None and count >= ppl:
+                        break
+                    if remaining is not None and remaining <= 0:
+                        stop = True
+                        break
+                    if fetch is not None and len(groups) >= fetch:
+                        have_more = stop = True
+                        break
+                    cur_key = key
+                    groups.append([row])
+                    count += 1
+                    if remaining is not None:
+                        remaining -= 1
+                elif aggregate:
+                    groups[-1].append(row)
+                last = (token, pk, row.ck, count)
+                if distinct:
+                    break
+            if stop:
+                break
+        if post:
+            groups.sort(key=lambda g: g[0].ck, reverse=self.reverse)
+            if post_limit is not None:
+                groups = groups[:post_limit]
+        next_state = None
+        if have_more and last is not None:
+            next_state = paging.State(last[0], last[1], last[2], remaining, last[3])
+        out_rows = sel.finish_groups(groups)
         ps = paging.encode(node.paging_key, next_state) if next_state is not None else None
         body = msg.rows_body(sel.specs, out_rows, ps, no_metadata=params.skip_metadata)
         return Result(body)

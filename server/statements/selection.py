@@ -11,6 +11,8 @@ from cql_grammar import ast
 from server import messages as msg
 from server.errors import InvalidRequest
 from server.statements.tables import column_of
+from server.statements.terms import compile_term
+from server.wire import UNSET
 from storage import cqltypes
 from storage import token as tokens
 
@@ -96,16 +98,9 @@ class Selection:
         if stmt.selectors is None:
             sels = [column_selector(c) for c in table.star]
         else:
-            sels = [build(table, s.expr, s.alias) for s in stmt.selectors]
-        group = []
-        for i, name in enumerate(stmt.group_by):
-            col = column_of(table, name)
-            keys = table.partition_key + table.clustering
-            if i >= len(keys) or keys[i].name != col.name:
-                raise InvalidRequest(
-                    "Group by currently only support groups of columns following their declared order in the PRIMARY KEY"
-                )
-            group.append(col.name)
+            sels = [build(table, s.expr, s.alias, ctx) for s in stmt.selectors]
+        # GROUP BY is validated (and the group key columns set) by the statement, which knows the restrictions.
+        group: list = []
         if stmt.distinct:
             for s in sels:
                 if s.aggregate:
@@ -118,6 +113,10 @@ class Selection:
         self = cls(table, sels, stmt.json, group)
         self.distinct = stmt.distinct
         return self
+
+    def bind(self, values: list) -> None:
+        """Make the bound values visible to selectors with bind markers (c[?])."""
+        _BOUND[0] = values
 
     # rows_out collects per-row results; aggregates collect LiveRows and fold at the end.
     def add(self, row, rows_out: list) -> None:
@@ -136,23 +135,14 @@ class Selection:
 
     def finish(self, rows_out: list) -> list[list]:
         if self.is_aggregate:
-            groups: list[list] = []
-            if self.group_by:
-                last = object()
-                for r in rows_out:
-                    key = tuple(r.values.get(n) for n in self.group_by)
-                    if key != last:
-                        groups.append([])
-                        last = key
-                    groups[-1].append(r)
-            else:
-                groups = [rows_out]
-            out = []
-            for g in groups:
-                out.append([s.fold(g) if s.aggregate else (s.value(g[0]) if g else None) for s in self.selectors])
-            rows = out
-        else:
-            rows = rows_out
+            return self.finish_groups([rows_out])
+        if self.json:
+            return [[self._json(r)] for r in rows_out]
+        return rows_out
+
+    def finish_groups(self, groups: list[list]) -> list[list]:
+        """One result row per group of LiveRows: aggregates fold the group, other selectors take its first row."""
+        rows = [[s.fold(g) if s.aggregate else (s.value(g[0]) if g else None) for s in self.selectors] for g in groups]
         if self.json:
             return [[self._json(r)] for r in rows]
         return rows
@@ -172,20 +162,20 @@ def column_selector(col) -> Selector:
     return Selector(name, col.type, lambda row, _n=name: row.values.get(_n))
 
 
-def build(table, expr, alias: str | None) -> Selector:
-    s = _build(table, expr)
+def build(table, expr, alias: str | None, ctx=None) -> Selector:
+    s = _build(table, expr, ctx)
     if alias:
         s.name = alias
     return s
 
 
-def _build(table, expr) -> Selector:
+def _build(table, expr, ctx=None) -> Selector:
     if isinstance(expr, ast.ColumnRef):
         return column_selector(column_of(table, expr.name))
     if isinstance(expr, ast.FunctionCall):
-        return _function(table, expr)
+        return _function(table, expr, ctx)
     if isinstance(expr, ast.Cast):
-        inner = _build(table, expr.expr)
+        inner = _build(table, expr.expr, ctx)
         target = cqltypes.type_from_ref(expr.type, lambda ks, n: None, table.keyspace)
         src = inner.type
 
@@ -205,7 +195,7 @@ def _build(table, expr) -> Selector:
 
         return Selector(f"cast({inner.name} as {target.cql_name()})", target, cast)
     if isinstance(expr, ast.FieldRef):
-        inner = _build(table, expr.expr)
+        inner = _build(table, expr.expr, ctx)
         t = inner.type
         if not isinstance(t, cqltypes.UserType) or expr.field not in t.field_names:
             raise InvalidRequest(f"Invalid field selection: {inner.name} of type {t.cql_name()} is not a user type")
@@ -221,7 +211,63 @@ def _build(table, expr) -> Selector:
             return None if v is None else _ft.serialize(v)
 
         return Selector(f"{inner.name}.{expr.field}", ft, field)
+    if isinstance(expr, ast.ElementRef):
+        return _element(table, expr, ctx)
     raise InvalidRequest(f"Unsupported selector {expr!r}")
+
+
+# Bound values of the statement being executed, for selectors with bind markers (c[?]); set by
+# Selection.bind() right before rows are selected, synchronously.
+_BOUND: list = [[]]
+
+
+def _element(table, expr: ast.ElementRef, ctx) -> Selector:
+    """`c[key]`: the element of a set (the key itself, if present) or the value of a map at key. As in
+    Cassandra 4, lists do not support element selection."""
+    inner = _build(table, expr.expr, ctx)
+    t = inner.type
+    if not t.is_collection:
+        raise InvalidRequest(f"Invalid element selection: {inner.name} is of type {t.cql_name()} is not a collection")
+    if isinstance(t, cqltypes.MapType):
+        key_t, out_t, per_item = t.key, t.value, 2
+    elif isinstance(t, cqltypes.SetType):
+        key_t, out_t, per_item = t.element, t.element, 1
+    else:
+        raise InvalidRequest(f"Element selection is only allowed on sets and maps, but {inner.name} is a list")
+    key_text = _term_text(expr.key)
+    getter = (
+        compile_term(expr.key, key_t, f"{'key' if per_item == 2 else 'value'}({inner.name})", ctx)
+        if ctx is not None
+        else None
+    )
+    if getter is None:
+        raise InvalidRequest(f"Unsupported selector {expr!r}")
+
+    def element(row, _i=inner, _g=getter, _kt=key_t, _n=per_item):
+        raw = _i.value(row)
+        key = _g(_BOUND[0])
+        if key is UNSET:
+            raise InvalidRequest(f"Invalid unset value for element selection on {_i.name}")
+        if raw is None or key is None:
+            return None
+        want = _kt.deserialize(key)
+        parts = cqltypes._split_collection(raw, _n, "collection")
+        for i in range(0, len(parts), _n):
+            if parts[i] is not None and _kt.compare(_kt.deserialize(parts[i]), want) == 0:
+                return parts[i + _n - 1]
+        return None
+
+    return Selector(f"{inner.name}[{key_text}]", out_t, element)
+
+
+def _term_text(term) -> str:
+    if isinstance(term, ast.BindMarker):
+        return "?" if term.name is None else f":{term.name}"
+    if isinstance(term, ast.Literal):
+        if term.kind == "string":
+            return "'" + str(term.value).replace("'", "''") + "'"
+        return str(term.value).lower() if isinstance(term.value, bool) else str(term.value)
+    return str(term)
 
 
 def _cast_text(v, t) -> str:
@@ -234,11 +280,13 @@ def _cast_text(v, t) -> str:
     return cqltypes.value_to_cql_literal(v, t).strip("'") if not isinstance(v, (int, float, str, Decimal)) else str(v)
 
 
-def _function(table, call: ast.FunctionCall) -> Selector:
+def _function(table, call: ast.FunctionCall, ctx=None) -> Selector:
     name = call.name.lower()
     args = call.args
     if name in ("writetime", "ttl"):
         if len(args) != 1 or not isinstance(args[0], ast.ColumnRef):
+            if len(args) == 1 and isinstance(args[0], (ast.FieldRef, ast.ElementRef)):
+                _build(table, args[0], ctx)  # element/field selection errors name the column, as Cassandra's
             raise InvalidRequest(f"{name} requires exactly one column argument")
         col = column_of(table, args[0].name)
         if col.kind in ("partition_key", "clustering"):
@@ -264,14 +312,14 @@ def _function(table, call: ast.FunctionCall) -> Selector:
     if name == "count":
         if len(args) == 1 and (isinstance(args[0], ast.Star) or isinstance(args[0], ast.Literal)):
             return Aggregate("count", cqltypes.lookup_native("bigint"), "count", None)
-        arg = _build(table, args[0])
+        arg = _build(table, args[0], ctx)
         return Aggregate(f"system.count({arg.name})", cqltypes.lookup_native("bigint"), "count", arg)
     if name in ("min", "max", "sum", "avg"):
         if len(args) != 1:
             raise InvalidRequest(
                 f"Invalid number of arguments in call to function system.{name}: 1 required but {len(args)} provided"
             )
-        arg = _build(table, args[0])
+        arg = _build(table, args[0], ctx)
         if name in ("sum", "avg") and arg.type.cql_name() not in (
             "tinyint",
             "smallint",
@@ -312,7 +360,7 @@ def _function(table, call: ast.FunctionCall) -> Selector:
 
         return Selector(f"system.token({', '.join(c.name for c in cols)})", cqltypes.lookup_native("bigint"), token)
     if name in ("totimestamp", "dateof", "tounixtimestamp", "unixtimestampof", "todate"):
-        arg = _build(table, args[0])
+        arg = _build(table, args[0], ctx)
         out_t = cqltypes.lookup_native(
             {"tounixtimestamp": "bigint", "unixtimestampof": "bigint", "todate": "date"}.get(name, "timestamp")
         )
@@ -329,13 +377,13 @@ def _function(table, call: ast.FunctionCall) -> Selector:
 
         return Selector(f"system.{name}({arg.name})", out_t, conv)
     if name.endswith("asblob") and len(args) == 1:
-        arg = _build(table, args[0])
+        arg = _build(table, args[0], ctx)
         return Selector(f"system.{name}({arg.name})", cqltypes.lookup_native("blob"), arg.fn)
     if name.startswith("blobas") and len(args) == 1:
-        arg = _build(table, args[0])
+        arg = _build(table, args[0], ctx)
         return Selector(f"system.{name}({arg.name})", cqltypes.lookup_native(name[len("blobas") :]), arg.fn)
     if name == "tojson" and len(args) == 1:
-        arg = _build(table, args[0])
+        arg = _build(table, args[0], ctx)
 
         def tojson(row, _a=arg):
             raw = _a.value(row)
