@@ -12,6 +12,7 @@ from __future__ import annotations
 import marshal
 import struct
 
+from storage.collections import SEP
 from storage.engine import Engine
 from storage.rows import max_ts, range_deletion_at
 
@@ -23,11 +24,23 @@ def _purge_row(row: list, shadow: int | None, gc_before: int) -> list | None:
     """The row without shadowed, expired or collectable parts; None when nothing is left."""
     marker, deleted, cells, ck_values = row
     deleted_at = max_ts(deleted, shadow)
+    # A collection's tombstone (cell `c` + SEP) shadows that collection's older elements.
+    collection_deleted = {}
+    for name, cell in cells.items():
+        if SEP in name:
+            column, key = name.split(SEP, 1)
+            if not key:  # element keys are binary and may end in a NUL: only an empty key is the tombstone
+                collection_deleted[column] = cell[0]
     kept = {}
     for col, cell in cells.items():
         ts, value, ttl, expires = cell
         if deleted_at is not None and ts <= deleted_at:
             continue
+        if collection_deleted and SEP in col:
+            column, key = col.split(SEP, 1)
+            floor = collection_deleted.get(column)
+            if key and floor is not None and ts <= floor:
+                continue
         if value is None and ts < gc_before:
             continue
         if expires and expires * 1_000_000 <= gc_before:

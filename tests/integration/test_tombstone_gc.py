@@ -37,3 +37,17 @@ def test_tombstones_are_collected_after_gc_grace(tmp_path):
         )
         # gc_grace_seconds not reached: the deletions stay and keep shadowing.
         assert sorted(r.k for r in s.execute("SELECT k FROM g.kept")) == list(range(10, 30))
+
+
+def test_collection_tombstones_are_collected_without_resurrecting_elements(tmp_path):
+    with serving(tmp_path, env={"CQLD_TOMBSTONE_GC_INTERVAL_S": "1"}, keyspace="g") as (server, s):
+        s.execute("CREATE TABLE g.c (k int PRIMARY KEY, l list<int>, m map<int, int>) WITH gc_grace_seconds = 0")
+        s.execute("INSERT INTO g.c (k, l, m) VALUES (1, [1, 2, 3], {1: 1, 2: 2})")
+        s.execute("UPDATE g.c SET l = [9] WHERE k = 1")  # collection tombstone + a new element
+        s.execute("DELETE m[1] FROM g.c WHERE k = 1")  # element tombstone
+        deadline = time.monotonic() + 15
+        while gc_stats(s)["rows_rewritten"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert gc_stats(s)["rows_rewritten"] >= 3
+        row = s.execute("SELECT l, m FROM g.c WHERE k = 1").one()
+        assert row.l == [9] and dict(row.m) == {2: 2}
