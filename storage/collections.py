@@ -48,7 +48,8 @@ def append_key(ts: int) -> bytes:
 
 
 def prepend_key(ts: int) -> bytes:
-    return _APPEND.pack(b"\x00", (1 << 63) - 1 - max(ts, 0), next(_seq) & 0xFFFFFFFF)
+    # Decreasing in both time and sequence: each prepend goes before everything written earlier.
+    return _APPEND.pack(b"\x00", (1 << 63) - 1 - max(ts, 0), 0xFFFFFFFF - (next(_seq) & 0xFFFFFFFF))
 
 
 def value_payload(data: bytes) -> bytes:

@@ -72,9 +72,8 @@ def apply(op, values: list, cells: dict, cur: dict, ts: int, ttl: int, expires: 
         v = op.value(values)
         if v is UNSET or v is None:
             return
-        # Keys of one prepend increase with each element, so its elements keep their order; a later
-        # prepend (a greater timestamp) sorts before all of them.
-        for e in t.deserialize(v) or []:
+        # Prepend keys decrease with each one drawn: the last element first, so the list keeps its order.
+        for e in reversed(t.deserialize(v) or []):
             eb = t.element.serialize(e)
             cells[coll.element_name(name, coll.prepend_key(ts))] = (ts, coll.value_payload(eb), ttl, expires)
         return
