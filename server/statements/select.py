@@ -1047,6 +1047,8 @@ class SelectStatement:
         for name, r in list(self.pk.items()) + list(self.ck.items()):
             if r.eq is not None:
                 out[name] = r.eq(values)
+            elif r.in_ is not None or r.in_marker is not None:
+                out[name] = r.values(values)
         return out
 
 

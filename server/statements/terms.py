@@ -167,20 +167,26 @@ def compile_function(call: ast.FunctionCall, type_, name: str, ctx: BindContext)
         _check_return(fname, "time", tname, name, ("time",))
         return lambda values: _MS.pack(int(time.time() * 1e9) % (86400 * 10**9))
     if fname in ("totimestamp", "dateof") and len(call.args) == 1:
-        inner = compile_term(call.args[0], cqltypes.lookup_native("timeuuid"), name, ctx)
+        inner = compile_term(call.args[0], cqltypes.lookup_native("timeuuid"), _arg_name(fname, 0), ctx)
         _check_return(fname, "timestamp", tname, name, ("timestamp",))
         return lambda values: _MS.pack(_timeuuid_ms(uuid.UUID(bytes=inner(values))))
     if fname in ("tounixtimestamp", "unixtimestampof") and len(call.args) == 1:
-        inner = compile_term(call.args[0], cqltypes.lookup_native("timeuuid"), name, ctx)
+        inner = compile_term(call.args[0], cqltypes.lookup_native("timeuuid"), _arg_name(fname, 0), ctx)
         _check_return(fname, "bigint", tname, name, ("bigint",))
         return lambda values: _MS.pack(_timeuuid_ms(uuid.UUID(bytes=inner(values))))
     if fname.startswith("blobas") and len(call.args) == 1:
-        inner = compile_term(call.args[0], cqltypes.lookup_native("blob"), name, ctx)
+        inner = compile_term(call.args[0], cqltypes.lookup_native("blob"), _arg_name(fname, 0), ctx)
         return inner
     if fname.endswith("asblob") and len(call.args) == 1:
         source = cqltypes.lookup_native(fname[: -len("asblob")])
-        return compile_term(call.args[0], source, name, ctx)
+        return compile_term(call.args[0], source, _arg_name(fname, 0), ctx)
     raise InvalidRequest(f"Unknown function {call.name} called")
+
+
+def _arg_name(fname: str, i: int) -> str:
+    # Cassandra's name for a function argument's bind marker: never a column's, so drivers do not
+    # take it for a routing-key value.
+    return f"arg{i}(system.{fname})"
 
 
 def _check_return(fname: str, returns: str, receiver: str, name: str, ok: tuple[str, ...]) -> None:
