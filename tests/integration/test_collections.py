@@ -74,7 +74,5 @@ def test_batch_appends_all_survive_and_conditions_see_collections(coll):
 def test_prepends_in_one_batch_go_first_in_statement_order(coll):
     s = coll
     s.execute("INSERT INTO c (k, l) VALUES (1, [9])")
-    s.execute(
-        "BEGIN BATCH UPDATE c SET l = [1] + l WHERE k = 1; UPDATE c SET l = [2, 3] + l WHERE k = 1; APPLY BATCH"
-    )
+    s.execute("BEGIN BATCH UPDATE c SET l = [1] + l WHERE k = 1; UPDATE c SET l = [2, 3] + l WHERE k = 1; APPLY BATCH")
     assert one(s).l == [2, 3, 1, 9]
