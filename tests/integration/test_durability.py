@@ -9,7 +9,19 @@ import time
 import pytest
 from cassandra.query import BatchStatement, BatchType
 
-from tests.conftest import ServerProcess, make_cluster
+from tests.conftest import ServerProcess, create_keyspace, make_cluster
+
+
+def started_with_schema(tmp_path, keyspace: str, rf: int, tables: list[str], args: tuple = ()) -> ServerProcess:
+    """A server of its own with a keyspace and tables created, and no client left connected."""
+    server = ServerProcess(tmp_path / "data", *args).start()
+    c = make_cluster(server.port)
+    s = c.connect()
+    create_keyspace(s, keyspace, rf)
+    for statement in tables:
+        s.execute(statement)
+    c.shutdown()
+    return server
 
 
 def load_until_killed(server: ServerProcess, work, seconds: float = 1.5):
@@ -30,12 +42,16 @@ def load_until_killed(server: ServerProcess, work, seconds: float = 1.5):
 
 @pytest.mark.parametrize("mode", ["periodic", "batch"])
 def test_acknowledged_writes_survive_kill_9_under_load(tmp_path, mode):
-    server = ServerProcess(tmp_path / "data", "--commitlog-sync", mode).start()
-    c = make_cluster(server.port)
-    s = c.connect()
-    s.execute("CREATE KEYSPACE d WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
-    s.execute("CREATE TABLE d.t (k int PRIMARY KEY, v text)")
-    c.shutdown()
+    server = started_with_schema(
+        tmp_path,
+        "d",
+        rf=3,
+        tables=["CREATE TABLE d.t (k int PRIMARY KEY, v text)"],
+        args=(
+            "--commitlog-sync",
+            mode,
+        ),
+    )
 
     def work(session, acked, stop):
         ins = session.prepare("INSERT INTO d.t (k, v) VALUES (?, ?)")
@@ -63,13 +79,15 @@ def test_acknowledged_writes_survive_kill_9_under_load(tmp_path, mode):
 
 
 def test_logged_batches_are_all_or_nothing_across_kill_9(tmp_path):
-    server = ServerProcess(tmp_path / "data").start()
-    c = make_cluster(server.port)
-    s = c.connect()
-    s.execute("CREATE KEYSPACE b WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
-    s.execute("CREATE TABLE b.by_id (id int PRIMARY KEY, customer text)")
-    s.execute("CREATE TABLE b.by_customer (customer text, id int, PRIMARY KEY (customer, id))")
-    c.shutdown()
+    server = started_with_schema(
+        tmp_path,
+        "b",
+        rf=3,
+        tables=[
+            "CREATE TABLE b.by_id (id int PRIMARY KEY, customer text)",
+            "CREATE TABLE b.by_customer (customer text, id int, PRIMARY KEY (customer, id))",
+        ],
+    )
 
     def work(session, acked, stop):
         a = session.prepare("INSERT INTO b.by_id (id, customer) VALUES (?, ?)")
@@ -110,12 +128,12 @@ def test_logged_batches_are_all_or_nothing_across_kill_9(tmp_path):
 
 
 def test_acknowledged_lwts_survive_kill_9(tmp_path):
-    server = ServerProcess(tmp_path / "data").start()
-    c = make_cluster(server.port)
-    s = c.connect()
-    s.execute("CREATE KEYSPACE l WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
-    s.execute("CREATE TABLE l.t (k int PRIMARY KEY, v int)")
-    c.shutdown()
+    server = started_with_schema(
+        tmp_path,
+        "l",
+        rf=3,
+        tables=["CREATE TABLE l.t (k int PRIMARY KEY, v int)"],
+    )
 
     def work(session, acked, stop):
         ins = session.prepare("INSERT INTO l.t (k, v) VALUES (?, ?) IF NOT EXISTS")
