@@ -837,12 +837,7 @@ class SelectStatement:
         sel = self.selection
         sel.bind(values)
         now_s = int(time.time())
-        remaining = limit
-        if state is not None and state.remaining is not None:
-            remaining = state.remaining
-        resumed_count = state.partition_count if state else 0
-        last_ck = state.last_ck if state else None
-        resume_after = (state.token, state.pk) if state else None
+        remaining, resumed_count, last_ck, resume_after = _resume_point(state, limit)
         next_state = None
         have_more = False
         if sel.group_by:
@@ -919,12 +914,7 @@ class SelectStatement:
         key_cols = sel.group_by
         aggregate = sel.is_aggregate
         distinct = getattr(sel, "distinct", False)
-        remaining = limit
-        if state is not None and state.remaining is not None:
-            remaining = state.remaining
-        resumed_count = state.partition_count if state else 0
-        last_ck = state.last_ck if state else None
-        resume_after = (state.token, state.pk) if state else None
+        remaining, resumed_count, last_ck, resume_after = _resume_point(state, limit)
         post = self.post_order
         fetch = page_size
         post_limit = None
@@ -1050,6 +1040,15 @@ class SelectStatement:
             elif r.in_ is not None or r.in_marker is not None:
                 out[name] = r.values(values)
         return out
+
+
+def _resume_point(state, limit: int | None):
+    """(rows still allowed, rows already returned from the resumed partition, last clustering key,
+    (token, partition key) to resume after) from a paging state, or a fresh start."""
+    if state is None:
+        return limit, 0, None, None
+    remaining = state.remaining if state.remaining is not None else limit
+    return remaining, state.partition_count, state.last_ck, (state.token, state.pk)
 
 
 def _successor(prefix: bytes) -> bytes:

@@ -24,6 +24,18 @@ def started_with_schema(tmp_path, keyspace: str, rf: int, tables: list[str], arg
     return server
 
 
+def settle(futures, acked: list, applied_only: bool = False) -> bool:
+    """Wait for each (key, future), recording the keys acknowledged (and applied); False once one fails."""
+    for key, f in futures:
+        try:
+            result = f.result()
+        except Exception:
+            return False
+        if not applied_only or result.was_applied:
+            acked.append(key)
+    return True
+
+
 def load_until_killed(server: ServerProcess, work, seconds: float = 1.5):
     """Run `work(session, acked, stop)` in a thread, kill -9 the server mid-way, return what was acked."""
     c = make_cluster(server.port)
@@ -59,12 +71,8 @@ def test_acknowledged_writes_survive_kill_9_under_load(tmp_path, mode):
         while not stop.is_set():
             futures = [(k + i, session.execute_async(ins, (k + i, f"v{k + i}"))) for i in range(64)]
             k += 64
-            for key, f in futures:
-                try:
-                    f.result()
-                    acked.append(key)
-                except Exception:
-                    return
+            if not settle(futures, acked):
+                return
 
     acked = load_until_killed(server, work)
     assert len(acked) > 100
@@ -102,12 +110,8 @@ def test_logged_batches_are_all_or_nothing_across_kill_9(tmp_path):
                     batch.add(b, (f"c{n % 5}", n * 3 + j))
                 futures.append((n, session.execute_async(batch)))
                 n += 1
-            for i, f in futures:
-                try:
-                    f.result()
-                    acked.append(i)
-                except Exception:
-                    return
+            if not settle(futures, acked):
+                return
 
     acked = load_until_killed(server, work)
     assert len(acked) > 20
@@ -141,12 +145,8 @@ def test_acknowledged_lwts_survive_kill_9(tmp_path):
         while not stop.is_set():
             futures = [(k + i, session.execute_async(ins, (k + i, k + i))) for i in range(32)]
             k += 32
-            for key, f in futures:
-                try:
-                    if f.result().was_applied:
-                        acked.append(key)
-                except Exception:
-                    return
+            if not settle(futures, acked, applied_only=True):
+                return
 
     acked = load_until_killed(server, work)
     assert len(acked) > 50
