@@ -172,6 +172,8 @@ def build(table, expr, alias: str | None, ctx=None) -> Selector:
 def _build(table, expr, ctx=None) -> Selector:
     if isinstance(expr, ast.ColumnRef):
         return column_selector(column_of(table, expr.name))
+    if isinstance(expr, ast.BinaryOp):
+        return _arithmetic(table, expr, ctx)
     if isinstance(expr, ast.FunctionCall):
         return _function(table, expr, ctx)
     if isinstance(expr, ast.Cast):
@@ -268,6 +270,53 @@ def _term_text(term) -> str:
             return "'" + str(term.value).replace("'", "''") + "'"
         return str(term.value).lower() if isinstance(term.value, bool) else str(term.value)
     return str(term)
+
+
+NUMERIC = ("tinyint", "smallint", "int", "bigint", "varint", "float", "double", "decimal", "counter")
+_ARITH = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b if isinstance(a, float) or isinstance(b, float) else int(a / b),
+    "%": lambda a, b: a % b if not isinstance(a, int) else a - b * int(a / b),
+}
+
+
+def _operand(table, expr, ctx, other_type):
+    if isinstance(expr, ast.Literal) or isinstance(expr, ast.Negate):
+        from server.literals import literal_to_value
+
+        t = other_type or cqltypes.lookup_native("int" if getattr(expr, "kind", "int") == "int" else "double")
+        data = t.serialize(literal_to_value(expr, t, "arithmetic"))
+        return Selector(str(getattr(expr, "value", "?")), t, lambda row, _d=data: _d)
+    return _build(table, expr, ctx)
+
+
+def _arithmetic(table, expr: ast.BinaryOp, ctx) -> Selector:
+    """`a + 1`, `a * b`, ... in a selection (Cassandra 4): computed in the wider operand's type."""
+    left = None if isinstance(expr.left, (ast.Literal, ast.Negate)) else _build(table, expr.left, ctx)
+    right = None if isinstance(expr.right, (ast.Literal, ast.Negate)) else _build(table, expr.right, ctx)
+    if left is None and right is None:
+        left = _operand(table, expr.left, ctx, None)
+    left = left or _operand(table, expr.left, ctx, right.type)
+    right = right or _operand(table, expr.right, ctx, left.type)
+    for side in (left, right):
+        if side.type.cql_name() not in NUMERIC:
+            raise InvalidRequest(f"the '{expr.op}' operation is not supported between {left.name} and {right.name}")
+    order = NUMERIC.index
+    out_t = max(left.type, right.type, key=lambda t: order(t.cql_name()) if t.cql_name() != "counter" else 3)
+    op = _ARITH[expr.op]
+
+    def compute(row, _l=left, _r=right, _t=out_t):
+        a, b = _l.value(row), _r.value(row)
+        if a is None or b is None:
+            return None
+        try:
+            return _t.serialize(op(_l.type.deserialize(a), _r.type.deserialize(b)))
+        except ZeroDivisionError:
+            raise InvalidRequest("the operation 'division by zero' failed") from None
+
+    return Selector(f"{left.name} {expr.op} {right.name}", out_t, compute)
 
 
 def _cast_text(v, t) -> str:
@@ -370,7 +419,12 @@ def _function(table, call: ast.FunctionCall, ctx=None) -> Selector:
             if raw is None:
                 return None
             v = _a.type.deserialize(raw)
-            ms = (v.time - 0x01B21DD213814000) // 10000 if isinstance(v, uuid.UUID) else int(v)
+            if isinstance(v, uuid.UUID):
+                ms = (v.time - 0x01B21DD213814000) // 10000
+            elif _a.type.cql_name() == "date":
+                ms = int(v) * 86_400_000  # a date is days since the epoch
+            else:
+                ms = int(v)
             if _n == "todate":
                 return _out.serialize(ms // 86400000)
             return _out.serialize(ms)

@@ -170,6 +170,34 @@ def compile_function(call: ast.FunctionCall, type_, name: str, ctx: BindContext)
         inner = compile_term(call.args[0], cqltypes.lookup_native("timeuuid"), _arg_name(fname, 0), ctx)
         _check_return(fname, "timestamp", tname, name, ("timestamp",))
         return lambda values: _MS.pack(_timeuuid_ms(uuid.UUID(bytes=inner(values))))
+    if fname == "todate" and len(call.args) == 1:
+        arg_t = _time_source(call.args[0])
+        inner = compile_term(call.args[0], arg_t, _arg_name(fname, 0), ctx)
+        _check_return(fname, "date", tname, name, ("date",))
+
+        def to_date(values, _t=arg_t):
+            raw = inner(values)
+            if raw is None:
+                return None
+            ms = _timeuuid_ms(uuid.UUID(bytes=raw)) if _t.cql_name() == "timeuuid" else _t.deserialize(raw)
+            return struct.pack(">I", (ms // 86_400_000 + (1 << 31)) & 0xFFFFFFFF)
+
+        return to_date
+    if fname in ("mintimeuuid", "maxtimeuuid") and len(call.args) == 1:
+        inner = compile_term(call.args[0], cqltypes.lookup_native("timestamp"), _arg_name(fname, 0), ctx)
+        _check_return(fname, "timeuuid", tname, name, ("timeuuid",))
+        # Cassandra's UUIDGen: the smallest / greatest clock sequence and node for that instant.
+        low = 0x8080808080808080 if fname == "mintimeuuid" else 0x7F7F7F7F7F7F7F7F
+
+        def bound(values, _low=low):
+            raw = inner(values)
+            if raw is None:
+                return None
+            t = int.from_bytes(raw, "big", signed=True) * 10_000 + 0x01B21DD213814000
+            msb = ((t & 0xFFFFFFFF) << 32) | (((t >> 32) & 0xFFFF) << 16) | 0x1000 | ((t >> 48) & 0x0FFF)
+            return struct.pack(">QQ", msb, _low)
+
+        return bound
     if fname in ("tounixtimestamp", "unixtimestampof") and len(call.args) == 1:
         inner = compile_term(call.args[0], cqltypes.lookup_native("timeuuid"), _arg_name(fname, 0), ctx)
         _check_return(fname, "bigint", tname, name, ("bigint",))
@@ -181,6 +209,16 @@ def compile_function(call: ast.FunctionCall, type_, name: str, ctx: BindContext)
         source = cqltypes.lookup_native(fname[: -len("asblob")])
         return compile_term(call.args[0], source, _arg_name(fname, 0), ctx)
     raise InvalidRequest(f"Unknown function {call.name} called")
+
+
+def _time_source(term):
+    """The argument type of toDate/toTimestamp: a timeuuid for now()-like calls and markers, else a timestamp."""
+    if isinstance(term, ast.BindMarker) or (
+        isinstance(term, ast.FunctionCall)
+        and term.name.lower() in ("now", "currenttimeuuid", "mintimeuuid", "maxtimeuuid")
+    ):
+        return cqltypes.lookup_native("timeuuid")
+    return cqltypes.lookup_native("timestamp")
 
 
 def _arg_name(fname: str, i: int) -> str:
