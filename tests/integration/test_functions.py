@@ -12,7 +12,7 @@ def test_time_functions_and_arithmetic(session, keyspace):
     s.execute("CREATE TABLE f (k int, t timeuuid, d date, ts timestamp, b blob, PRIMARY KEY (k, t))")
     s.execute("INSERT INTO f (k, t, d, ts, b) VALUES (1, now(), toDate(now()), toTimestamp(now()), intAsBlob(3))")
     s.execute("INSERT INTO f (k, t, d, ts) VALUES (1 + 1, currentTimeUUID(), currentDate(), '2020-05-06 07:08:09')")
-    today = Date(datetime.datetime.now(datetime.timezone.utc).date())
+    today = Date(datetime.datetime.now(datetime.UTC).date())
     row = s.execute("SELECT d, blobAsInt(b), toDate(t), k * 10 + 1 FROM f WHERE k = 1").one()
     assert tuple(row) == (today, 3, today, 11)
     row = s.execute("SELECT toTimestamp(d), toUnixTimestamp(ts), toDate(ts) FROM f WHERE k = 2").one()
