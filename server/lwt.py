@@ -87,7 +87,11 @@ class ShardPaxos:
                 )
             )
             self._remember(key, state)
-        self.replica.engine.write(list(pending.items()))
+        if len(pending) == 1:
+            ((k, v),) = pending.items()
+            self.replica.engine.put(k, v)  # a promise or an accept: one key, no write batch needed
+        else:
+            self.replica.engine.write(list(pending.items()))
 
     def _remember(self, key, state: PaxosState) -> None:
         cache = self.cache
