@@ -19,21 +19,6 @@ from server.statements.select import SelectStatement
 from storage.replicas import NotEnoughReplicas
 
 SERIAL_CLS = (8, 9)
-DDL_TYPES = (
-    ast.CreateKeyspace,
-    ast.AlterKeyspace,
-    ast.DropKeyspace,
-    ast.CreateTable,
-    ast.AlterTable,
-    ast.DropTable,
-    ast.Truncate,
-    ast.CreateType,
-    ast.AlterType,
-    ast.DropType,
-    ast.CreateIndex,
-    ast.DropIndex,
-    ast.Use,
-)
 
 
 class Prepared:

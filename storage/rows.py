@@ -56,21 +56,6 @@ def merge_headers(a: list | None, b: list | None) -> list | None:
     return [pdel, merge_rows(a[1], b[1]), tombs]
 
 
-def live_cells(row: Row, shadow_at: int | None, now_s: int) -> dict[str, bytes]:
-    """The row's cells that are visible: not tombstones, not expired, not shadowed by a deletion."""
-    out = {}
-    deleted = row[1]
-    if shadow_at is not None and (deleted is None or shadow_at > deleted):
-        deleted = shadow_at
-    for col, cell in row[2].items():
-        if cell[1] is None or (deleted is not None and cell[0] <= deleted):
-            continue
-        if cell[3] and cell[3] <= now_s:
-            continue
-        out[col] = cell[1]
-    return out
-
-
 def marker_live(row: Row, shadow_at: int | None, now_s: int) -> bool:
     m = row[0]
     if m is None:

@@ -674,54 +674,8 @@ def apply_op(op: Op, values: list, cells: dict, cur: dict, ts: int, ttl: int, ex
         if v is None:
             if t.cql_name() == "counter":
                 raise InvalidRequest("Invalid null value for counter increment/decrement")
-            if not t.is_collection:
-                return
+            return
         new = combine(op.kind, t, old, v)
-    elif op.kind == "prepend":
-        v = op.value(values)
-        if v is UNSET or v is None:
-            return
-        new = t.deserialize(v) + (old or [])
-    elif op.kind == "set_elem":
-        k = op.key(values)
-        v = op.value(values)
-        if k is None:
-            raise InvalidRequest(f"Invalid null value for {'list index' if cqltypes.is_list(t) else 'map key'}")
-        if v is UNSET:
-            return
-        if cqltypes.is_list(t):
-            idx = int.from_bytes(k, "big", signed=True)
-            items = list(old or [])
-            if idx < 0 or idx >= len(items):
-                raise InvalidRequest(f"List index {idx} out of bound, list has size {len(items)}")
-            if v is None:
-                del items[idx]
-            else:
-                items[idx] = t.element.deserialize(v)
-            new = items
-        else:
-            d = dict(old or {})
-            key = t.key.deserialize(k)
-            if v is None:
-                d.pop(key, None)
-            else:
-                d[key] = t.value.deserialize(v)
-            new = d
-    elif op.kind == "del_elem":
-        k = op.key(values)
-        if k is None:
-            raise InvalidRequest("Invalid null value for collection element deletion")
-        if cqltypes.is_list(t):
-            idx = int.from_bytes(k, "big", signed=True)
-            items = list(old or [])
-            if idx < 0 or idx >= len(items):
-                raise InvalidRequest(f"List index {idx} out of bound, list has size {len(items)}")
-            del items[idx]
-            new = items
-        else:
-            d = dict(old or {})
-            d.pop(t.key.deserialize(k), None)
-            new = d
     elif op.kind == "set_field":
         v = op.value(values)
         if v is UNSET:
@@ -739,34 +693,18 @@ def apply_op(op: Op, values: list, cells: dict, cur: dict, ts: int, ttl: int, ex
         new = tuple(fields)
     else:  # pragma: no cover - every Op kind is handled above
         raise AssertionError(op.kind)
-    if new is None or (t.is_collection and len(new) == 0):
+    if new is None:
         cells[name] = (ts, None, 0, 0)
     else:
         cells[name] = (ts, t.serialize(new), ttl, expires)
 
 
-def combine(kind: str, t, old, raw: bytes | None):
+def combine(kind: str, t, old, raw: bytes):
+    """Counters (`c = c + n`) and, under IF only, arithmetic on numbers and text concatenation."""
     name = t.cql_name()
     if name == "counter":
         delta = int.from_bytes(raw, "big", signed=True)
         return (old or 0) + (delta if kind == "add" else -delta)
-    if cqltypes.is_list(t):
-        items = t.deserialize(raw) if raw is not None else []
-        if kind == "add":
-            return (old or []) + items
-        return [x for x in (old or []) if x not in items]
-    if isinstance(t, cqltypes.SetType):
-        items = t.deserialize(raw) if raw is not None else []
-        if kind == "add":
-            return sorted(set(old or []) | set(items), key=t.element.sort_key)
-        return [x for x in (old or []) if x not in set(items)]
-    if isinstance(t, cqltypes.MapType):
-        if kind == "add":
-            d = dict(old or {})
-            d.update(t.deserialize(raw) if raw is not None else {})
-            return d
-        keys = set(cqltypes.SetType(t.key).deserialize(raw)) if raw is not None else set()
-        return {k: v for k, v in (old or {}).items() if k not in keys}
     # Arithmetic under IF on a plain column: null stays null (CASSANDRA-17857).
     if old is None:
         return None

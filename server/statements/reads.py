@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from storage.collections import SEP, assemble
-from storage.rows import live_cells, marker_live, max_ts, range_deletion_at
+from storage.rows import marker_live, max_ts, range_deletion_at
 from storage.schema import Table, without_dropped
 
 
@@ -78,10 +78,3 @@ def live_rows(
         v.update(static_vals)
         out.append(LiveRow(b"", v, dict(static_cells), static_only=True))
     return out
-
-
-def partition_exists(table: Table, header, rows, now_s: int) -> bool:
-    return bool(live_rows(table, [], header, rows, now_s))
-
-
-__all__ = ["LiveRow", "live_rows", "live_cells", "partition_exists"]
