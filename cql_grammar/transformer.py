@@ -597,8 +597,9 @@ class CqlTransformer(Transformer):
 
     def create_keyspace(self, c: list) -> ast.CreateKeyspace:
         p = _parts(c)
-        name, props = [x for x in _nodes(c) if not isinstance(x, _Part)]
-        return ast.CreateKeyspace(name, p.get("if_not_exists", False), props)
+        # WITH is optional (Cassandra 4.1+: NetworkTopologyStrategy with default_keyspace_rf).
+        name, *rest = [x for x in _nodes(c) if not isinstance(x, _Part)]
+        return ast.CreateKeyspace(name, p.get("if_not_exists", False), rest[0] if rest else {})
 
     def alter_keyspace(self, c: list) -> ast.AlterKeyspace:
         p = _parts(c)

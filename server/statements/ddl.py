@@ -30,6 +30,8 @@ STRATEGIES = {
     "LocalStrategy": "org.apache.cassandra.locator.LocalStrategy",
     "EverywhereStrategy": "org.apache.cassandra.locator.EverywhereStrategy",
 }
+DEFAULT_KEYSPACE_RF = "1"
+LOCAL_DC = "datacenter1"
 KEYSPACES_ONLY = {"SingleRegionStrategy"}  # Amazon Keyspaces: accepted, with a warning
 
 
@@ -54,15 +56,17 @@ def _not_system(name: str) -> None:
 
 
 def replication(props: dict, warnings: list[str], datacenters: tuple[str, ...] = ()) -> dict[str, str]:
-    rep = props.get("replication")
-    if rep is None:
-        raise ConfigurationException("Missing mandatory option 'replication'")
+    rep = props.get("replication", {})
     if not isinstance(rep, dict):
         raise InvalidRequest("Invalid value for property 'replication'")
     rep = {str(k): str(v) for k, v in rep.items()}
     cls = rep.get("class")
     if not cls:
-        raise ConfigurationException("Missing replication strategy class")
+        # Cassandra 4.1+: no class means NetworkTopologyStrategy, and no factor default_keyspace_rf (1),
+        # in the local datacenter.
+        rf = rep.pop("replication_factor", DEFAULT_KEYSPACE_RF)
+        rep = {"class": STRATEGIES["NetworkTopologyStrategy"], **(rep or {(datacenters or (LOCAL_DC,))[0]: rf})}
+        cls = rep["class"]
     short = cls.rsplit(".", 1)[-1]
     if short in KEYSPACES_ONLY:
         warnings.append(

@@ -123,3 +123,20 @@ def test_invalid_statement(errs, statement, error, text):
         errs.execute(statement)
     assert text in str(e.value)
     assert list(errs.execute("SELECT * FROM t")) == []
+
+
+def test_keyspace_replication_defaults(session):
+    """Cassandra 4.1+: no class means NetworkTopologyStrategy; no factor means default_keyspace_rf (1)."""
+    for name, clause in (
+        ("d1", ""),
+        ("d2", " WITH replication = {}"),
+        ("d3", " WITH replication = {'replication_factor': 2}"),
+    ):
+        session.execute(f"CREATE KEYSPACE {name}{clause}")
+        row = session.execute(f"SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = '{name}'").one()
+        expected = "2" if name == "d3" else "1"
+        assert dict(row.replication) == {
+            "class": "org.apache.cassandra.locator.NetworkTopologyStrategy",
+            "datacenter1": expected,
+        }
+        session.execute(f"DROP KEYSPACE {name}")
