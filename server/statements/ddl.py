@@ -64,9 +64,7 @@ def replication(props: dict, warnings: list[str], datacenters: tuple[str, ...] =
     if not cls:
         # Cassandra 4.1+: no class means NetworkTopologyStrategy, and no factor default_keyspace_rf (1),
         # in the local datacenter.
-        rf = rep.pop("replication_factor", DEFAULT_KEYSPACE_RF)
-        rep = {"class": STRATEGIES["NetworkTopologyStrategy"], **(rep or {(datacenters or (LOCAL_DC,))[0]: rf})}
-        cls = rep["class"]
+        rep["class"] = cls = STRATEGIES["NetworkTopologyStrategy"]
     short = cls.rsplit(".", 1)[-1]
     if short in KEYSPACES_ONLY:
         warnings.append(
@@ -85,6 +83,11 @@ def replication(props: dict, warnings: list[str], datacenters: tuple[str, ...] =
             raise ConfigurationException(
                 f"Unrecognized strategy option {{{', '.join(unknown)}}} passed to SimpleStrategy for keyspace"
             )
+    if short == "NetworkTopologyStrategy":
+        # replication_factor (or nothing: default_keyspace_rf) applies to every datacenter, i.e. ours.
+        rf = rep.pop("replication_factor", None)
+        if len(rep) == 1:
+            rep[(datacenters or (LOCAL_DC,))[0]] = rf or DEFAULT_KEYSPACE_RF
     if short == "NetworkTopologyStrategy" and datacenters:
         unknown = [k for k in rep if k not in ("class", "replication_factor") and k not in datacenters]
         if unknown:
