@@ -38,6 +38,9 @@ class Filter:
     getter: Any
     in_getters: list | None = None
     in_values: Any = None  # values -> list of serialized candidates (IN ? / key restriction IN)
+    # Served by a secondary index: the index holds serialized values, so equality is byte equality
+    # (two decimals of equal value but different scale are different index entries, as in Cassandra).
+    exact: bool = False
 
     def matches(self, row: LiveRow, values: list) -> bool:
         raw = row.values.get(self.column.name)
@@ -69,6 +72,8 @@ class Filter:
             coll = t.deserialize(raw)
             k = t.key.deserialize(key)
             return k in coll and t.value.compare(coll[k], t.value.deserialize(val)) == 0
+        if self.exact:
+            return raw == v
         c = t.compare(t.deserialize(raw), t.deserialize(v))
         return {"=": c == 0, "!=": c != 0, "<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[self.op]
 
@@ -133,6 +138,9 @@ class SelectStatement:
         self = cls(table, BindContext(table.keyspace, table.name))
         self.stmt = stmt
         self._where(stmt.where, stmt.allow_filtering)
+        for f in self.filters:
+            if isinstance(f, Filter) and f.op == "=" and self._indexed(f.column, "="):
+                f.exact = True
         self._order(stmt.order_by)
         int_t = cqltypes.lookup_native("int")
         if stmt.distinct and stmt.per_partition_limit is not None:
