@@ -193,6 +193,14 @@ class DDL:
             raise InvalidRequest(f"Keyspace '{s.name}' doesn't exist")
         warnings: list[str] = []
         if "replication" in s.properties:
+            rep = s.properties["replication"]
+            if (
+                isinstance(rep, dict)
+                and str(rep.get("class", "")).endswith("NetworkTopologyStrategy")
+                and len(rep) == 1
+            ):
+                # CASSANDRA-12681: altering to NetworkTopologyStrategy must name a datacenter.
+                raise ConfigurationException("Configuration for at least one datacenter must be present")
             ks.replication = replication(s.properties, warnings, self._datacenters())
         if "durable_writes" in s.properties:
             ks.durable_writes = bool(s.properties["durable_writes"])
@@ -488,6 +496,19 @@ class DDL:
                 )
             names.append(n)
             types.append(ft)
+        if s.renames:
+            in_key = [
+                f"{ks.name}.{t.name}"
+                for t in ks.tables.values()
+                if any(c.type.references_udt(ks.name, old.name) for c in t.partition_key)
+            ]
+            if in_key:
+                # A partition key's serialized form must not change meaning (Cassandra's dtest
+                # test_udt_change_in_partition_key rejects RENAME as it does ADD).
+                raise InvalidRequest(
+                    f"Cannot rename fields of user type {ks.name}.{old.name} as the type is being used in"
+                    f" partition key by the following tables: {', '.join(in_key)}"
+                )
         for a, b in s.renames:
             if a not in names:
                 raise InvalidRequest(f"Unknown field {a} in user type {s.name.name}")
