@@ -431,6 +431,77 @@ class Describe:
     with_internals: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class CreateFunction:
+    """CREATE [OR REPLACE] FUNCTION / AGGREGATE (aggregate True); arg_types as written."""
+
+    name: TableName
+    if_not_exists: bool
+    arg_types: tuple
+    aggregate: bool = False
+    state_function: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DropFunction:
+    name: TableName
+    if_exists: bool
+    aggregate: bool = False
+    arg_types: tuple | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MaterializedViewStatement:
+    """CREATE / ALTER / DROP MATERIALIZED VIEW (action 'create', 'alter', 'drop')."""
+
+    action: str
+    name: TableName
+    if_flag: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerStatement:
+    """CREATE / DROP TRIGGER (action 'create', 'drop')."""
+
+    action: str
+    name: str
+    table: TableName
+    if_flag: bool = False
+    trigger_class: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleStatement:
+    """CREATE / ALTER / DROP ROLE or USER. options: password, login, superuser, options (a map)."""
+
+    action: str
+    name: str
+    if_flag: bool = False
+    options: dict = field(default_factory=dict)
+    user_syntax: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRole:
+    role: str
+    grantee: str
+    revoke: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionStatement:
+    """GRANT / REVOKE / LIST of permissions (action 'grant', 'revoke', 'list')."""
+
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListRoles:
+    of: str | None = None
+    norecursive: bool = False
+    users: bool = False
+
+
 Statement = (
     CreateKeyspace
     | AlterKeyspace

@@ -587,6 +587,162 @@ class CqlTransformer(Transformer):
     def truncate_stmt(self, c: list) -> ast.Truncate:
         return ast.Truncate(_nodes(c)[0])
 
+    # ------------------------------------------------------------ functions, views, triggers
+
+    def or_replace(self, c: list) -> _Part:
+        return _Part("or_replace")
+
+    def fn_arg(self, c: list) -> tuple:
+        return tuple(_nodes(c))
+
+    def fn_arg_list(self, c: list) -> tuple:
+        return tuple(_nodes(c))
+
+    def fn_null_policy(self, c: list) -> _Part:
+        return _Part("null_policy")
+
+    def type_list(self, c: list) -> tuple:
+        return tuple(_nodes(c))
+
+    def fn_signature(self, c: list) -> _Part:
+        nodes = _nodes(c)
+        return _Part("signature", nodes[0] if nodes else ())
+
+    def create_function(self, c: list) -> ast.CreateFunction:
+        p = _parts(c)
+        name = next(x for x in c if isinstance(x, ast.TableName))
+        args = next((x for x in c if isinstance(x, tuple)), ())
+        return ast.CreateFunction(name, p.get("if_not_exists", False), tuple(t for _n, t in args))
+
+    def drop_function(self, c: list) -> ast.DropFunction:
+        p = _parts(c)
+        name = next(x for x in c if isinstance(x, ast.TableName))
+        return ast.DropFunction(name, p.get("if_exists", False), False, p.get("signature"))
+
+    def create_aggregate(self, c: list) -> ast.CreateFunction:
+        p = _parts(c)
+        nodes = [x for x in _nodes(c) if not isinstance(x, _Part)]
+        name = nodes[0]
+        args = nodes[1] if len(nodes) > 1 and isinstance(nodes[1], tuple) else ()
+        sfunc = next(x for x in nodes[1:] if isinstance(x, str))
+        return ast.CreateFunction(name, p.get("if_not_exists", False), args, True, sfunc)
+
+    def drop_aggregate(self, c: list) -> ast.DropFunction:
+        p = _parts(c)
+        name = next(x for x in c if isinstance(x, ast.TableName))
+        return ast.DropFunction(name, p.get("if_exists", False), True, p.get("signature"))
+
+    def create_view(self, c: list) -> ast.MaterializedViewStatement:
+        p = _parts(c)
+        return ast.MaterializedViewStatement(
+            "create", next(x for x in c if isinstance(x, ast.TableName)), p.get("if_not_exists", False)
+        )
+
+    def alter_view(self, c: list) -> ast.MaterializedViewStatement:
+        return ast.MaterializedViewStatement("alter", next(x for x in c if isinstance(x, ast.TableName)))
+
+    def drop_view(self, c: list) -> ast.MaterializedViewStatement:
+        p = _parts(c)
+        return ast.MaterializedViewStatement(
+            "drop", next(x for x in c if isinstance(x, ast.TableName)), p.get("if_exists", False)
+        )
+
+    def create_trigger(self, c: list) -> ast.TriggerStatement:
+        p = _parts(c)
+        name = next(x for x in _nodes(c) if isinstance(x, str))
+        table = next(x for x in c if isinstance(x, ast.TableName))
+        cls = next(str(t)[1:-1] for t in c if isinstance(t, Token) and t.type == "STRING")
+        return ast.TriggerStatement("create", name, table, p.get("if_not_exists", False), cls)
+
+    def drop_trigger(self, c: list) -> ast.TriggerStatement:
+        p = _parts(c)
+        name = next(x for x in _nodes(c) if isinstance(x, str))
+        table = next(x for x in c if isinstance(x, ast.TableName))
+        return ast.TriggerStatement("drop", name, table, p.get("if_exists", False))
+
+    # ------------------------------------------------------------ roles and permissions
+
+    def role_name(self, c: list) -> str:
+        tok = c[0]
+        if isinstance(tok, Token) and tok.type == "STRING":
+            return str(tok)[1:-1].replace("''", "'")
+        return tok
+
+    def bool_lit(self, c: list) -> bool:
+        return str(c[0]).lower() == "true"
+
+    def ro_password(self, c: list) -> tuple:
+        return ("password", str(c[-1])[1:-1].replace("''", "'"))
+
+    def ro_login(self, c: list) -> tuple:
+        return ("login", c[-1])
+
+    def ro_superuser(self, c: list) -> tuple:
+        return ("superuser", c[-1])
+
+    def ro_options(self, c: list) -> tuple:
+        value = c[-1]
+        return ("options", value.value if isinstance(value, _Const) else value)
+
+    def user_super(self, c: list) -> tuple:
+        return ("superuser", str(c[0]).lower() == "superuser")
+
+    def _role(self, action: str, c: list, user: bool) -> ast.RoleStatement:
+        p = _parts(c)
+        nodes = [x for x in _nodes(c) if not isinstance(x, _Part)]
+        options = dict(x for x in nodes[1:] if isinstance(x, tuple))
+        password = next(
+            (str(t)[1:-1].replace("''", "'") for t in c if isinstance(t, Token) and t.type == "STRING"), None
+        )
+        if user and password is not None:
+            options["password"] = password
+        if user and action == "create":
+            options.setdefault("login", True)
+        flag = p.get("if_not_exists", p.get("if_exists", False))
+        return ast.RoleStatement(action, nodes[0], flag, options, user)
+
+    def create_role(self, c: list) -> ast.RoleStatement:
+        return self._role("create", c, False)
+
+    def alter_role(self, c: list) -> ast.RoleStatement:
+        return self._role("alter", c, False)
+
+    def drop_role(self, c: list) -> ast.RoleStatement:
+        return self._role("drop", c, False)
+
+    def create_user(self, c: list) -> ast.RoleStatement:
+        return self._role("create", c, True)
+
+    def alter_user(self, c: list) -> ast.RoleStatement:
+        return self._role("alter", c, True)
+
+    def drop_user(self, c: list) -> ast.RoleStatement:
+        return self._role("drop", c, True)
+
+    def grant_role(self, c: list) -> ast.GrantRole:
+        role, grantee = _nodes(c)
+        return ast.GrantRole(role, grantee)
+
+    def revoke_role(self, c: list) -> ast.GrantRole:
+        role, grantee = _nodes(c)
+        return ast.GrantRole(role, grantee, revoke=True)
+
+    def grant_permission(self, c: list) -> ast.PermissionStatement:
+        return ast.PermissionStatement("grant")
+
+    def revoke_permission(self, c: list) -> ast.PermissionStatement:
+        return ast.PermissionStatement("revoke")
+
+    def list_permissions(self, c: list) -> ast.PermissionStatement:
+        return ast.PermissionStatement("list")
+
+    def list_roles(self, c: list) -> ast.ListRoles:
+        names = [x for x in _nodes(c) if isinstance(x, str)]
+        return ast.ListRoles(names[0] if names else None, _has(c, "NORECURSIVE"))
+
+    def list_users(self, c: list) -> ast.ListRoles:
+        return ast.ListRoles(users=True)
+
     def if_not_exists(self, c: list) -> _Part:
         return _Part("if_not_exists")
 

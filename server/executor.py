@@ -11,6 +11,7 @@ from cql_grammar.errors import CqlSyntaxError
 from server import messages as msg
 from server.dispatch import Result
 from server.errors import InvalidRequest, SyntaxException, Unprepared, unavailable
+from server.statements.access import AccessStatements
 from server.statements.admin import ShardAdminStatement, is_admin
 from server.statements.batch import BatchStatement
 from server.statements.ddl import DDL
@@ -19,6 +20,16 @@ from server.statements.select import SelectStatement
 from storage.replicas import NotEnoughReplicas
 
 SERIAL_CLS = (8, 9)
+ACCESS_TYPES = (
+    ast.CreateFunction,
+    ast.DropFunction,
+    ast.MaterializedViewStatement,
+    ast.TriggerStatement,
+    ast.RoleStatement,
+    ast.GrantRole,
+    ast.PermissionStatement,
+    ast.ListRoles,
+)
 
 
 class Prepared:
@@ -39,6 +50,7 @@ class Executor:
     def __init__(self, node) -> None:
         self.node = node
         self.ddl = DDL(node)
+        self.access = AccessStatements(node)
         self.cache: OrderedDict[tuple, Prepared] = OrderedDict()
         self.prepared: dict[bytes, Prepared] = {}
         self.epoch = 0
@@ -133,6 +145,8 @@ class Executor:
             tree = p.ast
             if isinstance(tree, ast.Describe):
                 return node.describe(session, tree, params)
+            if isinstance(tree, ACCESS_TYPES):
+                return self.access.execute(session, tree)
             return self.ddl.execute(session, tree)
         if isinstance(stmt, SelectStatement):
             if params.consistency == 0:

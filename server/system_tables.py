@@ -382,6 +382,12 @@ class SystemTables:
             }
         ]
 
+    def _system_auth_roles(self) -> list[dict]:
+        return [
+            {"role": name, "can_login": r["login"], "is_superuser": r["super"], "member_of": list(r["member_of"])}
+            for name, r in self.node.schema.roles.items()
+        ]
+
     def _system_views_replica_shards(self) -> list[dict]:
         rs = self.node.replicas
         return [{"shard": r.shard, "alive": r.alive, "last_token": rs.ring[r.shard]} for r in rs.replicas]

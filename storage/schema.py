@@ -142,6 +142,8 @@ class Keyspace:
 class Schema:
     def __init__(self) -> None:
         self.keyspaces: dict[str, Keyspace] = {}
+        # Roles of CassandraRoleManager: name -> {"super", "login", "member_of": [...]}.
+        self.roles: dict[str, dict] = {"cassandra": {"super": True, "login": True, "member_of": []}}
         self.version = uuid.uuid4()
 
     def udt_lookup(self, keyspace: str, name: str):
@@ -165,7 +167,7 @@ class Schema:
     # ------------------------------------------------------------ durable form
 
     def to_json(self) -> str:
-        out = {"version": str(self.version), "keyspaces": []}
+        out = {"version": str(self.version), "keyspaces": [], "roles": self.roles}
         for ks in self.keyspaces.values():
             out["keyspaces"].append(
                 {
@@ -202,6 +204,7 @@ class Schema:
         doc = json.loads(text)
         schema = cls()
         schema.version = uuid.UUID(doc["version"])
+        schema.roles = doc.get("roles", schema.roles)
         for k in doc["keyspaces"]:
             ks = Keyspace(k["name"], k["replication"], k["durable_writes"])
             schema.keyspaces[ks.name] = ks
