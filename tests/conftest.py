@@ -17,6 +17,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+_started: list = []
+
+
 class ServerProcess:
     """cqld in a subprocess with its own data dir; restartable on the same data."""
 
@@ -32,6 +35,7 @@ class ServerProcess:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         env.update(self.env or {})
         self._log = open(self.log_path, "ab")
+        _started.append(self)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server", "--port", "0", "--data-dir", str(self.data_dir), *self.extra],
             cwd=ROOT,
@@ -92,6 +96,16 @@ class ServerProcess:
 
     def kill9(self) -> None:
         self.stop(signal.SIGKILL)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_server_outlives_the_run():
+    """A test that fails between starting a server and stopping it must not leave the process behind."""
+    yield
+    for srv in _started:
+        if srv.proc is not None and srv.proc.poll() is None:
+            srv.proc.kill()
+            srv.proc.wait()
 
 
 @pytest.fixture(scope="session")
