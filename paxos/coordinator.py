@@ -146,9 +146,7 @@ class Coordinator:
         deadline: float,
     ) -> Any:
         """`read_serial` for a key whose turn the caller holds (see `exclusive`)."""
-        alive = sum(1 for r in replicas if self.transport.is_alive(r))
-        if alive < quorum:
-            raise PaxosUnavailable(quorum, alive)
+        self._require_alive(replicas, quorum)
         result = await self._attempts(key, replicas, read_request, _never_applies, merge_reads, quorum, 0, deadline)
         return result.read
 
@@ -165,12 +163,8 @@ class Coordinator:
         commit_acks: int,
         timeout: float,
     ) -> CasResult:
-        stats = self.stats
-        stats.operations += 1
-        alive = sum(1 for r in replicas if self.transport.is_alive(r))
-        if alive < quorum:
-            stats.unavailable += 1
-            raise PaxosUnavailable(quorum, alive)
+        self.stats.operations += 1
+        self._require_alive(replicas, quorum)
         deadline = self.now() + timeout
         queue = self.queue
         if not queue.try_acquire(key):
@@ -179,6 +173,13 @@ class Coordinator:
             return await self._attempts(key, replicas, read_request, decide, merge_reads, quorum, commit_acks, deadline)
         finally:
             queue.release(key)
+
+    def _require_alive(self, replicas: Sequence[ReplicaId], quorum: int) -> None:
+        """Refuse up front when too few replicas are up to ever reach a quorum (Cassandra's Unavailable)."""
+        alive = sum(1 for r in replicas if self.transport.is_alive(r))
+        if alive < quorum:
+            self.stats.unavailable += 1
+            raise PaxosUnavailable(quorum, alive)
 
     async def _wait_turn(self, key: Any, deadline: float, quorum: int) -> None:
         self.stats.queue_waits += 1

@@ -484,11 +484,7 @@ class DDL:
                     f"Cannot add new field {n} to type {s.name.name}: a field of the same name already exists"
                 )
             ft = self._resolve_type(ref, ks)
-            in_key = [
-                f"{ks.name}.{t.name}"
-                for t in ks.tables.values()
-                if any(c.type.references_udt(ks.name, old.name) for c in t.partition_key)
-            ]
+            in_key = _tables_keyed_by_type(ks, old.name)
             if in_key:
                 raise InvalidRequest(
                     f"Cannot add new field {n} of type {ft.cql_name()} to user type {ks.name}.{old.name} as the type"
@@ -497,11 +493,7 @@ class DDL:
             names.append(n)
             types.append(ft)
         if s.renames:
-            in_key = [
-                f"{ks.name}.{t.name}"
-                for t in ks.tables.values()
-                if any(c.type.references_udt(ks.name, old.name) for c in t.partition_key)
-            ]
+            in_key = _tables_keyed_by_type(ks, old.name)
             if in_key:
                 # A partition key's serialized form must not change meaning (Cassandra's dtest
                 # test_udt_change_in_partition_key rejects RENAME as it does ADD).
@@ -585,3 +577,12 @@ class DDL:
             raise InvalidRequest(f"Keyspace '{s.keyspace}' does not exist")
         session.keyspace = s.keyspace
         return Result(msg.set_keyspace_body(s.keyspace))
+
+
+def _tables_keyed_by_type(ks, type_name: str) -> list[str]:
+    """Tables whose partition key uses the type: its fields may then neither grow nor be renamed."""
+    return [
+        f"{ks.name}.{t.name}"
+        for t in ks.tables.values()
+        if any(c.type.references_udt(ks.name, type_name) for c in t.partition_key)
+    ]

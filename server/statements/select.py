@@ -3,6 +3,7 @@ selection turning live rows into result columns; paging that resumes exactly whe
 
 from __future__ import annotations
 
+import operator
 import struct
 import time
 from dataclasses import dataclass
@@ -829,7 +830,7 @@ class SelectStatement:
         for op, g in self.token_bounds:
             raw = g(values)
             t = int.from_bytes(raw, "big", signed=True)
-            if not {"=": token == t, "<": token < t, "<=": token <= t, ">": token > t, ">=": token >= t}[op]:
+            if not _COMPARE[op](token, t):
                 return False
         return True
 
@@ -845,11 +846,11 @@ class SelectStatement:
         sel = self.selection
         sel.bind(values)
         now_s = int(time.time())
-        remaining, resumed_count, last_ck, resume_after = _resume_point(state, limit)
-        next_state = None
-        have_more = False
         if sel.group_by:
             return self._execute_grouped(node, params, values, limit, ppl, page_size, state, now_s)
+        remaining = _resume_point(state, limit)[0]
+        next_state = None
+        have_more = False
         aggregate = sel.is_aggregate
         fetch = None if aggregate else page_size
         out_limit = None
@@ -863,23 +864,10 @@ class SelectStatement:
         if post:
             # Merging several partitions in clustering order needs them all: one unpaged result.
             fetch, remaining, post_limit = None, None, remaining
-        first = True
-        slice_filters = self.slice_step[1] if self.slice_step and self.slice_step[0] == "multi" else None
-        self._check_values(values, slice_filters)
-        parts = self._partition_rows(node, values, params, resume_after, last_ck, now_s)
-        for token, pk, pk_values, header, rows in parts:
-            if not self._token_ok(token, values):
-                continue
-            count_in_partition = resumed_count if first and resume_after == (token, pk) else 0
-            first = False
-            if distinct and count_in_partition > 0:
-                continue
-            static_ok = not self.has_ck_restrictions
-            for row in live_rows(self.table, pk_values, header, rows, now_s, include_static_only=static_ok):
-                if self.filters and not all(f.matches(row, values) for f in self.filters):
-                    continue
-                if slice_filters and not all(f.matches(row, values) for f in slice_filters):
-                    continue
+        for token, pk, count_in_partition, matching in self._matching_rows(
+            node, values, params, state, now_s, distinct
+        ):
+            for row in matching:
                 if ppl is not None and count_in_partition >= ppl:
                     break
                 if remaining is not None and remaining <= 0:
@@ -922,36 +910,20 @@ class SelectStatement:
         key_cols = sel.group_by
         aggregate = sel.is_aggregate
         distinct = getattr(sel, "distinct", False)
-        remaining, resumed_count, last_ck, resume_after = _resume_point(state, limit)
+        remaining = _resume_point(state, limit)[0]
         post = self.post_order
         fetch = page_size
         post_limit = None
         if post:
             # Merging several partitions in clustering order needs them all: one unpaged result.
             fetch, post_limit, remaining = None, remaining, None
-        slice_filters = self.slice_step[1] if self.slice_step and self.slice_step[0] == "multi" else None
-        self._check_values(values, slice_filters)
         groups: list[list] = []
         cur_key: Any = None
         last = None  # (token, pk, ck, groups counted in its partition) of the last row taken
         have_more = False
         stop = False
-        first = True
-        static_ok = not self.has_ck_restrictions
-        for token, pk, pk_values, header, rows in self._partition_rows(
-            node, values, params, resume_after, last_ck, now_s
-        ):
-            if not self._token_ok(token, values):
-                continue
-            count = resumed_count if first and resume_after == (token, pk) else 0
-            first = False
-            if distinct and count > 0:
-                continue
-            for row in live_rows(self.table, pk_values, header, rows, now_s, include_static_only=static_ok):
-                if self.filters and not all(f.matches(row, values) for f in self.filters):
-                    continue
-                if slice_filters and not all(f.matches(row, values) for f in slice_filters):
-                    continue
+        for token, pk, count, matching in self._matching_rows(node, values, params, state, now_s, distinct):
+            for row in matching:
                 key = (pk, tuple(row.values.get(n) for n in key_cols))
                 if key != cur_key:
                     if ppl is not None and count >= ppl:
@@ -985,6 +957,30 @@ class SelectStatement:
         ps = paging.encode(node.paging_key, next_state) if next_state is not None else None
         body = msg.rows_body(sel.specs, out_rows, ps, no_metadata=params.skip_metadata)
         return Result(body)
+
+    def _matching_rows(self, node, values, params, state, now_s, distinct):
+        """The partitions a scan visits, each as (token, partition key, rows already returned from it, its
+        live rows that pass the WHERE filters). The partition a page resumes in starts from the count the
+        paging state kept; with DISTINCT it was already returned whole, so it is passed over."""
+        slice_filters = self.slice_step[1] if self.slice_step and self.slice_step[0] == "multi" else None
+        self._check_values(values, slice_filters)
+        filters = [*self.filters, *(slice_filters or ())]
+        _, resumed_count, last_ck, resume_after = _resume_point(state, None)
+        static_ok = not self.has_ck_restrictions
+        first = True
+        for token, pk, pk_values, header, rows in self._partition_rows(
+            node, values, params, resume_after, last_ck, now_s
+        ):
+            if not self._token_ok(token, values):
+                continue
+            count = resumed_count if first and resume_after == (token, pk) else 0
+            first = False
+            if distinct and count > 0:
+                continue
+            live = live_rows(self.table, pk_values, header, rows, now_s, include_static_only=static_ok)
+            if filters:
+                live = (row for row in live if all(f.matches(row, values) for f in filters))
+            yield token, pk, count, live
 
     def _partition_rows(self, node, values, params, resume_after, last_ck, now_s):
         table = self.table
@@ -1048,6 +1044,9 @@ class SelectStatement:
             elif r.in_ is not None or r.in_marker is not None:
                 out[name] = r.values(values)
         return out
+
+
+_COMPARE = {"=": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
 def _resume_point(state, limit: int | None):

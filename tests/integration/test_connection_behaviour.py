@@ -7,7 +7,7 @@ import struct
 import threading
 import time
 
-from tests.conftest import ServerProcess, make_cluster
+from tests.conftest import ServerProcess, create_keyspace, make_cluster
 from tests.integration.test_wire_faults import frame, query_body, read_frame, startup_body
 
 
@@ -59,8 +59,9 @@ def test_a_slow_request_does_not_hold_up_the_others(tmp_path):
     # Slow LWTs (a lossy, slow Paxos network) and fast OPTIONS share one connection.
     server = ServerProcess(tmp_path / "data", env={"CQLD_PAXOS_FAULTS": "seed=3,delay_ms=40"}).start()
     c = make_cluster(server.port)
-    c.connect().execute("CREATE KEYSPACE sl WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
-    c.connect().execute("CREATE TABLE sl.t (k int PRIMARY KEY, v int)")
+    setup = c.connect()
+    create_keyspace(setup, "sl")
+    setup.execute("CREATE TABLE sl.t (k int PRIMARY KEY, v int)")
     c.shutdown()
     s = connect(server.port)
     try:

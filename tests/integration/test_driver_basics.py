@@ -10,7 +10,7 @@ from cassandra import InvalidRequest
 from cassandra.protocol import SyntaxException
 from cassandra.query import SimpleStatement
 
-from tests.conftest import make_cluster
+from tests.conftest import create_keyspace, make_cluster
 
 
 def test_connect_negotiates_v4_and_reads_system_local(cluster, session):
@@ -154,7 +154,7 @@ def test_acknowledged_writes_survive_kill_9(fresh_server):
     fresh_server.start()
     c = make_cluster(fresh_server.port)
     s = c.connect()
-    s.execute("CREATE KEYSPACE k9 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+    create_keyspace(s, "k9")
     s.execute("CREATE TABLE k9.t (k int PRIMARY KEY, v int)")
     ins = s.prepare("INSERT INTO k9.t (k, v) VALUES (?, ?)")
     for i in range(300):

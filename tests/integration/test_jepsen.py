@@ -15,7 +15,7 @@ from cassandra.cluster import NoHostAvailable
 from cassandra.connection import ConnectionException
 from cassandra.policies import ConstantReconnectionPolicy, FallthroughRetryPolicy
 
-from tests.conftest import ServerProcess, make_cluster
+from tests.conftest import ServerProcess, create_keyspace, make_cluster
 from tests.paxos.paxos_linearizability import Op, cas_register_step, check_linearizable
 
 KEYS = 3
@@ -89,7 +89,7 @@ def test_cas_and_serial_reads_stay_linearizable_across_kill_9(tmp_path):
     server = ServerProcess(tmp_path / "data", "--port", str(port)).start()
     setup = make_cluster(port)
     s = setup.connect()
-    s.execute("CREATE KEYSPACE jep WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+    create_keyspace(s, "jep")
     s.execute("CREATE TABLE jep.reg (k int PRIMARY KEY, v int)")
     for k in range(KEYS):
         s.execute("INSERT INTO jep.reg (k, v) VALUES (%s, 0)", (k,))

@@ -7,7 +7,7 @@ from cassandra import ConsistencyLevel, Unavailable
 from cassandra.cluster import NoHostAvailable
 from cassandra.query import SimpleStatement
 
-from tests.conftest import make_cluster
+from tests.conftest import create_keyspace, make_cluster
 
 
 @pytest.fixture
@@ -15,7 +15,7 @@ def node(fresh_server):
     fresh_server.start()
     c = make_cluster(fresh_server.port)
     s = c.connect()
-    s.execute("CREATE KEYSPACE r WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+    create_keyspace(s, "r")
     s.execute("CREATE TABLE r.t (k int PRIMARY KEY, v int)")
     yield s
     c.shutdown()
