@@ -78,6 +78,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--only", help="run only the driver workloads whose name contains this text")
     p.add_argument("--skip", default="", help="comma list of sections to skip: driver,sync,startup,parse,bulk")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument(
+        "--row-factory",
+        choices=("tuple", "named"),
+        default="tuple",
+        help="how the driver builds rows: plain tuples (default) or its default named tuples",
+    )
     return p.parse_args(argv)
 
 
@@ -187,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     warmup = args.warmup if args.warmup is not None else prof.warmup
     rows = args.rows if args.rows is not None else prof.rows
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    from bench import workloads as _workloads
+
+    _workloads.ROW_FACTORY = args.row_factory
     logging.basicConfig(level=logging.ERROR)  # the driver's protocol-downgrade and reconnect chatter
     signal.signal(signal.SIGTERM, _sigterm)
 
@@ -201,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"each workload: {warmup:g} s warm-up + {duration:g} s measured, {args.window} requests in flight; "
-        f"a {prof.burst:g} s baseline burst between workloads"
+        f"a {prof.burst:g} s baseline burst between workloads; driver rows as "
+        f"{'plain' if args.row_factory == 'tuple' else 'named'} tuples"
     )
     print("×base = ops/s ÷ baseline ops/s measured around that workload; ×drv = ×base ÷ ×base of the driver baseline")
     print(flush=True)

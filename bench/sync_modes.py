@@ -12,7 +12,9 @@ from bench.server import BenchServer
 
 def _fsyncs(session) -> int:
     return next(
-        r.value for r in session.execute("SELECT name, value FROM system_views.group_commit") if r.name == "fsyncs"
+        value
+        for name, value in session.execute("SELECT name, value FROM system_views.group_commit")
+        if name == "fsyncs"
     )
 
 

@@ -13,7 +13,10 @@ Rules (Lamport's "Paxos made simple", §2.2, with Cassandra's commit/learn step)
                ballot, so a straggling older proposer cannot get a promise below a decided ballot.
 
 Persist-before-reply (etcd's rule): `store_state` and `apply` are durable when they return, and the
-reply is built only after them.
+reply is built only after them. A backend whose acceptors share one process with every coordinator
+may instead stage its writes, provided everything staged is written atomically, in order, before
+any effect leaves the process: a crash then loses the staged steps of all replicas at once, which
+is the same as losing the messages that caused them (server.paxos_store does this).
 """
 
 from __future__ import annotations
@@ -108,17 +111,18 @@ class Acceptor:
         key = msg.proposal.key if type(msg) is not Prepare else msg.key  # type: ignore[union-attr]
         state = backend.load_state(key) or EMPTY_STATE
         reply, new_state, to_apply = transition(state, msg)
-        persist = getattr(backend, "persist", None)
-        if persist is not None and (to_apply is not None or new_state is not None):
-            # A backend that can write data and state atomically does both in one write.
-            persist(key, new_state, to_apply)
-        else:
-            if to_apply is not None:
-                # Data before state: a crash in between leaves the commit unrecorded, so it is
-                # re-learnt and re-applied (harmless, see module docstring), never recorded-but-missing.
-                backend.apply(to_apply)
-            if new_state is not None:
-                backend.store_state(key, new_state)
+        if to_apply is not None or new_state is not None:
+            persist = getattr(backend, "persist", None)
+            if persist is not None:
+                # A backend that can write data and state atomically does both in one write.
+                persist(key, new_state, to_apply)
+            else:
+                if to_apply is not None:
+                    # Data before state: a crash in between leaves the commit unrecorded, so it is
+                    # re-learnt and re-applied (harmless, see module docstring), never recorded-but-missing.
+                    backend.apply(to_apply)
+                if new_state is not None:
+                    backend.store_state(key, new_state)
         if type(reply) is Promise and reply.promised_ok:
-            reply = Promise(reply.ballot, True, reply.accepted, reply.committed, backend.read(key, msg.read_request))  # type: ignore[union-attr]
+            reply.read = backend.read(key, msg.read_request)  # type: ignore[union-attr]  # built just above
         return reply

@@ -37,7 +37,7 @@ __all__ = ["CasResult", "Coordinator", "CoordinatorStats"]
 ReplicaId = Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class CasResult:
     applied: bool
     read: Any
@@ -281,15 +281,9 @@ class Coordinator:
         transport = self.transport
         msg = bc.message
         if transport.immediate:
-            # Production path: each send completes without suspending; call the replicas in turn and
-            # let the round see all replies at once (so it can notice unanimity).
-            items: list[tuple[ReplicaId, object]] = []
-            for r in bc.targets:
-                try:
-                    items.append((r, await transport.send(r, msg)))
-                except ReplicaDown as exc:
-                    items.append((r, exc))
-            result = rnd.on_replies(bc.seq, items)
+            # Production path: nothing suspends; the round sees all replies at once (so it can
+            # notice unanimity).
+            result = rnd.on_replies(bc.seq, transport.broadcast(bc.targets, msg))
             if result is None:
                 raise AssertionError("round undecided after every reply arrived")
             return result
@@ -326,11 +320,7 @@ class Coordinator:
         """Send without waiting for replies (commit_acks == 0); a lost commit is repaired by the next round."""
         transport = self.transport
         if transport.immediate:
-            for r in bc.targets:  # direct calls: nothing to wait for anyway
-                try:
-                    await transport.send(r, bc.message)
-                except ReplicaDown:
-                    pass
+            transport.broadcast(bc.targets, bc.message)  # direct calls: nothing to wait for anyway
             return
         for r in bc.targets:
             task = asyncio.ensure_future(transport.send(r, bc.message))

@@ -55,7 +55,7 @@ Decide = Callable[[Any, int], tuple[Any, bool]]
 MergeReads = Callable[[list[Any]], Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Broadcast:
     """Send `message` to each of `targets`; feed the replies back tagged with `seq`."""
 
@@ -64,7 +64,7 @@ class Broadcast:
     targets: tuple[ReplicaId, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Decided:
     """The attempt finished. `background`: commit to send without waiting (commit_acks == 0).
     `commit_acks` < `commit_required` means the update is decided but the commit lagged."""
@@ -80,7 +80,7 @@ class Decided:
         return self.commit_acks < self.commit_required
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Retry:
     """Start again with a new ballot. reason: "contention" (a higher ballot won: back off),
     "restart" (finished someone's proposal or lifted the clock: go again at once), "short" (too
@@ -91,7 +91,7 @@ class Retry:
     required: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Unknown:
     """Our non-empty proposal may or may not be decided (accepted by some, not a quorum)."""
 

@@ -1,8 +1,10 @@
 """The one seam between coordinators and acceptors.
 
 `LocalTransport` is the production path: a direct method call on the replica's `Acceptor`, no task,
-no sleep (`immediate = True` tells the coordinator it may call replicas one after the other instead
-of fanning out tasks). `FaultyTransport` wraps any transport with a seeded schedule of delays,
+no sleep (`immediate = True` tells the coordinator to hand it whole broadcasts: `broadcast` calls the
+replicas one after the other and returns every reply). Its `sync` hook runs after each broadcast and
+each single delivery: the server uses it to write what the acceptors staged in one engine write, so
+the three replicas of a commit cost one write, not three. `FaultyTransport` wraps any transport with a seeded schedule of delays,
 drops, duplicates and reordering, for simulation tests and for users who want to watch their
 application handle timeouts.
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from paxos.acceptor import Acceptor
@@ -27,12 +29,20 @@ ReplicaId = Any
 
 
 class Transport(Protocol):
-    # True when `send` never suspends: the coordinator then calls the replicas in turn.
+    # True when the transport never suspends: the coordinator then uses `broadcast`, not `send`.
     immediate: bool
 
     def is_alive(self, replica: ReplicaId) -> bool: ...
 
     async def send(self, replica: ReplicaId, msg: Message) -> Reply: ...
+
+    def broadcast(self, targets: Sequence[ReplicaId], msg: Message) -> list[tuple[ReplicaId, Reply | ReplicaDown]]:
+        """Immediate transports only: every target's reply (or its `ReplicaDown`), in order."""
+        ...
+
+
+def _nothing() -> None:
+    pass
 
 
 class LocalTransport:
@@ -40,9 +50,10 @@ class LocalTransport:
 
     immediate = True
 
-    def __init__(self, acceptors: Mapping[ReplicaId, Acceptor]) -> None:
+    def __init__(self, acceptors: Mapping[ReplicaId, Acceptor], sync: Callable[[], None] | None = None) -> None:
         self.acceptors = dict(acceptors)
         self.down: set[ReplicaId] = set()
+        self.sync = sync or _nothing
 
     def stop(self, replica: ReplicaId) -> None:
         self.down.add(replica)
@@ -57,12 +68,21 @@ class LocalTransport:
         """Synchronous delivery (used by wrappers that do their own scheduling)."""
         if replica in self.down:
             raise ReplicaDown(replica, False)
-        return self.acceptors[replica].handle(msg)
+        reply = self.acceptors[replica].handle(msg)
+        self.sync()
+        return reply
+
+    def broadcast(self, targets: Sequence[ReplicaId], msg: Message) -> list[tuple[ReplicaId, Reply | ReplicaDown]]:
+        """Deliver to every target in turn; a stopped replica's entry is its `ReplicaDown`."""
+        items: list[tuple[ReplicaId, Reply | ReplicaDown]] = []
+        acceptors, down = self.acceptors, self.down
+        for r in targets:
+            items.append((r, ReplicaDown(r, False) if r in down else acceptors[r].handle(msg)))
+        self.sync()
+        return items
 
     async def send(self, replica: ReplicaId, msg: Message) -> Reply:
-        if replica in self.down:
-            raise ReplicaDown(replica, False)
-        return self.acceptors[replica].handle(msg)
+        return self.deliver(replica, msg)
 
 
 class FaultyTransport:

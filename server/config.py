@@ -29,14 +29,16 @@ class Config:
     batch_size_warn_threshold_kb: int = 5
     batch_size_fail_threshold_kb: int = 50
     paxos_queue_limit: int = 1024
-    # Settled Paxos state older than the retention is purged every interval (it would grow forever).
     # Fault injection between the Paxos coordinator and the replica shards, to watch an application meet
     # contention and timeouts: "seed=1,drop=0.05,delay_ms=2,duplicate=0.01" (empty: a perfect network).
     paxos_faults: str = ""
+    # Settled Paxos state older than the retention is purged every interval (it would grow forever),
+    # judged this many states at a time so that requests are served in between.
     paxos_state_retention_s: int = 60
+    paxos_purge_interval_s: int = 30
+    paxos_purge_batch: int = 2000
     # How often deletions older than each table's gc_grace_seconds (and what they shadow) are swept.
     tombstone_gc_interval_s: int = 600
-    paxos_purge_interval_s: int = 30
     max_pending_reply_bytes: int = 8 * 1024 * 1024
     statement_cache_size: int = 4096
 

@@ -1,5 +1,9 @@
 """One client connection: bytes in and out, one task per request, replies in completion order.
 
+Replies finished in the same event-loop iteration leave in one socket write: a send per reply
+was a tenth of the CPU of a small request, and pipelining clients (every driver) finish many
+requests per iteration.
+
 Only moves bytes and schedules work; decoding lives in frame.py/messages.py, meaning in dispatch.py.
 """
 
@@ -24,6 +28,7 @@ class Connection(asyncio.Protocol):
         self.in_flight = 0
         self.paused = False
         self.closed = False
+        self._outbox: list[bytes] | None = None  # replies waiting for the end of this loop iteration
 
     # ------------------------------------------------------------ asyncio.Protocol
 
@@ -49,10 +54,12 @@ class Connection(asyncio.Protocol):
             frames = self.decoder.feed(data)
         except fr.UnsupportedVersion as e:
             body = ProtocolError(str(e)).body()
+            self.flush_replies()
             self.transport.write(fr.encode_frame(e.stream, fr.OP_ERROR, body, version=e.reply_version))
             self.transport.close()
             return
         except fr.FramingError as e:
+            self.flush_replies()
             self.transport.write(fr.encode_frame(0, fr.OP_ERROR, ProtocolError(str(e)).body()))
             self.transport.close()
             return
@@ -75,11 +82,24 @@ class Connection(asyncio.Protocol):
         finally:
             self.in_flight -= 1
         if not self.closed and out is not None:
-            self.transport.write(out)
-        if (
-            self.paused
-            and self.in_flight < 1024
-            and self.transport.get_write_buffer_size() < (self.node.config.max_pending_reply_bytes // 4)
+            if self._outbox is None:
+                self._outbox = [out]
+                asyncio.get_running_loop().call_soon(self.flush_replies)
+            else:
+                self._outbox.append(out)
+        elif self.paused:
+            self._maybe_resume()
+
+    def flush_replies(self) -> None:
+        out, self._outbox = self._outbox, None
+        if out and not self.closed:
+            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+        if self.paused:
+            self._maybe_resume()
+
+    def _maybe_resume(self) -> None:
+        if self.in_flight < 1024 and self.transport.get_write_buffer_size() < (
+            self.node.config.max_pending_reply_bytes // 4
         ):
             self._resume()
 

@@ -167,9 +167,6 @@ class Executor:
             # One fsync for the whole transaction (promise, accept, commit), as for a plain write: in one
             # process every proposer dies with the replicas, so no unsynced promise can be relied upon.
             await node.group_commit.wait()
-            # One fsync for the whole transaction (promise, accept, commit), as for a plain write: in one
-            # process every proposer dies with the replicas, so no unsynced promise can be relied upon.
-            await node.group_commit.wait()
             return result
         if params.consistency in SERIAL_CLS:
             raise InvalidRequest("You must use conditional updates for serializable writes")

@@ -1,9 +1,11 @@
-"""Lightweight transactions: each replica shard's Paxos acceptor state kept durably beside its data,
-and conditional statements turned into Paxos rounds whose result is Cassandra's [applied] result set."""
+"""Lightweight transactions: conditional statements turned into Paxos rounds over the replica shards
+(their acceptor state is in server.paxos_store), and the rounds' outcome into Cassandra's [applied]
+result set."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import marshal
 import random
@@ -12,15 +14,14 @@ import time
 from paxos import Acceptor, Coordinator, FaultyTransport, LocalTransport
 from paxos.ballot import Ballot, BallotClock, ballot_micros
 from paxos.errors import PaxosCommitTimeout, PaxosError, PaxosOverloaded, PaxosTimeout, PaxosUnavailable
-from paxos.messages import PaxosState, Proposal
 from server import errors
 from server import messages as msg
 from server.dispatch import Result
+from server.paxos_store import ShardPaxos, StagedWrites, decode_paxos_key
 from server.statements.reads import live_rows
 from server.statements.tables import now_micros
 from storage import cqltypes
 from storage.mutation import Mutation
-from storage.replica import Replica
 from storage.rows import merge_headers, merge_rows
 from storage.schema import STATIC
 
@@ -30,84 +31,17 @@ APPLIED = cqltypes.lookup_native("boolean")
 TRUE, FALSE = APPLIED.serialize(True), APPLIED.serialize(False)
 
 
-def _ballot(raw: bytes | None) -> Ballot | None:
-    return None if raw is None else Ballot(bytes=raw)
+def _flush_before_reply(method):
+    """Whatever the acceptors staged is written before the client hears anything (server.paxos_store)."""
 
+    @functools.wraps(method)
+    async def run(self, *args):
+        try:
+            return await method(self, *args)
+        finally:
+            self.staged.flush()
 
-def _proposal(t) -> Proposal | None:
-    if t is None:
-        return None
-    ballot, key, update = t
-    return Proposal(Ballot(bytes=ballot), tuple(key), None if update is None else Mutation.from_bytes(update))
-
-
-def _plain(p: Proposal | None):
-    if p is None:
-        return None
-    return (p.ballot.bytes, tuple(p.key), None if p.update is None else p.update.to_bytes())
-
-
-class ShardPaxos:
-    """The PaxosBackend of one replica shard: state and data in the same engine."""
-
-    CACHE_LIMIT = 65536
-
-    def __init__(self, replica: Replica) -> None:
-        self.replica = replica
-        # Decoded states of recently used partitions, written through to the engine: an LWT touches
-        # its partition's state three times per replica, and decoding ballots dominated the profile.
-        self.cache: dict = {}
-
-    def load_state(self, key) -> PaxosState:
-        state = self.cache.get(key)
-        if state is not None:
-            return state
-        raw = self.replica.load_paxos(self.replica.paxos_key(*key))
-        if raw is None:
-            return PaxosState()
-        promised, accepted, committed = raw
-        state = PaxosState(_ballot(promised), _proposal(accepted), _proposal(committed))
-        self._remember(key, state)
-        return state
-
-    def store_state(self, key, state: PaxosState) -> None:
-        self.persist(key, state, None)
-
-    def persist(self, key, state: PaxosState | None, proposal: Proposal | None) -> None:
-        """The committed update's data and the new state in one atomic engine write."""
-        pending: dict[bytes, bytes] = {}
-        if proposal is not None:
-            self.replica.stage(proposal.update, pending)
-        if state is not None:
-            pending[self.replica.paxos_key(*key)] = marshal.dumps(
-                (
-                    None if state.promised is None else state.promised.bytes,
-                    _plain(state.accepted),
-                    _plain(state.committed),
-                )
-            )
-            self._remember(key, state)
-        if len(pending) == 1:
-            ((k, v),) = pending.items()
-            self.replica.engine.put(k, v)  # a promise or an accept: one key, no write batch needed
-        else:
-            self.replica.engine.write(list(pending.items()))
-
-    def _remember(self, key, state: PaxosState) -> None:
-        cache = self.cache
-        cache.pop(key, None)
-        cache[key] = state
-        if len(cache) > self.CACHE_LIMIT:
-            del cache[next(iter(cache))]
-
-    def read(self, key, read_request):
-        table_id, token, pk = key
-        return self.replica.read_partition(table_id, token, pk, **read_request)
-
-    def apply(self, proposal: Proposal) -> None:
-        pending: dict[bytes, bytes] = {}
-        self.replica.stage(proposal.update, pending)
-        self.replica.engine.write(list(pending.items()))
+    return run
 
 
 def merge_reads(reads: list):
@@ -168,14 +102,16 @@ class LwtService:
     def __init__(self, node) -> None:
         self.node = node
         replicas = node.replicas.replicas
-        self.acceptors = {r.shard: Acceptor(ShardPaxos(r)) for r in replicas}
-        self.local = LocalTransport(self.acceptors)
+        self.staged = StagedWrites(node.engine)
+        self.acceptors = {r.shard: Acceptor(ShardPaxos(r, self.staged)) for r in replicas}
+        self.local = LocalTransport(self.acceptors, sync=self.staged.flush_data)
         self.transport = faulty(self.local, node.config.paxos_faults) if node.config.paxos_faults else self.local
         node_id = int.from_bytes(node.host_id.bytes[-6:], "big")
         self.clock = BallotClock(now_micros, node_id)
         self._observe_disk()
         node.replicas.on_drop.append(lambda _table_id: self.forget())
         self.applied = self.not_applied = self.latency_total_us = self.latency_max_us = 0
+        self._applied_bodies: dict[tuple[str, str], bytes] = {}  # the same few bytes for every applied LWT
         loop = asyncio.get_event_loop()
         self.coordinator = Coordinator(
             self.clock,
@@ -191,62 +127,90 @@ class LwtService:
         # purged states leave their highest ballot behind under HIGHEST_BALLOT_KEY.
         highest = self.node.engine.get(HIGHEST_BALLOT_KEY)
         if highest is not None:
-            self.clock.observe(Ballot(bytes=highest))
+            self.clock.observe(Ballot.from_bytes(highest))
         for _k, v in self.node.engine.scan(b"p", b"q"):
             promised = marshal.loads(v)[0]
             if promised is not None:
-                self.clock.observe(Ballot(bytes=promised))
+                self.clock.observe(Ballot.from_bytes(promised))
 
     def forget(self) -> None:
-        """Drop the cached Paxos states (their keys were purged or their table dropped)."""
+        """Drop the cached Paxos states (their table was dropped)."""
         for a in self.acceptors.values():
             a.backend.cache.clear()
 
     def purge(self, older_than_micros: int) -> int:
-        """Drop the Paxos state of partitions whose last round finished long ago.
+        """Drop the Paxos state of partitions whose last round finished long ago, all at once."""
+        total, start = 0, b"p"
+        while start is not None:
+            n, start = self.purge_chunk(older_than_micros, start)
+            total += n
+        return total
+
+    def purge_chunk(self, older_than_micros: int, start: bytes) -> tuple[int, bytes | None]:
+        """Purge among the next `paxos_purge_batch` states from `start`; returns (purged, where to go on
+        or None).
 
         A settled state (no accepted proposal newer than its commit) whose ballots are all older than
         the retention can no longer matter: every round that could still use it timed out long
         before, and the data it committed is in the replicas. Its ballot is kept as the highest seen,
         so the clock stays above it after a restart. Without this, system.paxos grows forever (as
-        ScyllaDB's did)."""
+        ScyllaDB's did). A chunk is read, judged and deleted without yielding, so no LWT can change a
+        state between the judgement and the delete; between chunks the event loop serves requests."""
         engine = self.node.engine
+        self.staged.flush()
         doomed: list[bytes] = []
         highest = None
-        for k, v in engine.scan(b"p", b"q"):
+        seen = 0
+        batch = max(1, self.node.config.paxos_purge_batch)
+        for k, v in engine.scan(start, b"q"):
+            if seen == batch:
+                break
+            seen += 1
             promised, accepted, committed = marshal.loads(v)
-            ballots = [Ballot(bytes=b) for b in (promised, accepted and accepted[0], committed and committed[0]) if b]
-            if not ballots:
-                doomed.append(k)
-                continue
-            newest = max(ballots)
-            if accepted is not None and (committed is None or Ballot(bytes=accepted[0]) > Ballot(bytes=committed[0])):
-                continue
-            if ballot_micros(newest) >= older_than_micros:
-                continue
+            ballots = [
+                Ballot.from_bytes(b) for b in (promised, accepted and accepted[0], committed and committed[0]) if b
+            ]
+            newest = max(ballots) if ballots else None
+            if newest is not None:
+                if accepted is not None and (
+                    committed is None or Ballot.from_bytes(accepted[0]) > Ballot.from_bytes(committed[0])
+                ):
+                    continue
+                if ballot_micros(newest) >= older_than_micros:
+                    continue
+                if highest is None or newest > highest:
+                    highest = newest
             doomed.append(k)
-            if highest is None or newest > highest:
-                highest = newest
+        else:
+            k = None  # the scan ran out: this was the last chunk
         if doomed:
             puts = []
             if highest is not None:
                 old = engine.get(HIGHEST_BALLOT_KEY)
-                if old is None or highest > Ballot(bytes=old):
+                if old is None or highest > Ballot.from_bytes(old):
                     puts.append((HIGHEST_BALLOT_KEY, highest.bytes))
             engine.write(puts, doomed)
-            self.forget()
-        return len(doomed)
+            for key in doomed:
+                shard, partition = decode_paxos_key(key)
+                self.acceptors[shard].backend.cache.pop(partition, None)
+        return len(doomed), k
 
     def state_count(self) -> int:
+        self.staged.flush()
         return sum(1 for _ in self.node.engine.scan(b"p", b"q"))
 
     async def purge_forever(self) -> None:
         cfg = self.node.config
         while True:
             await asyncio.sleep(cfg.paxos_purge_interval_s)
-            n = self.purge(now_micros() - cfg.paxos_state_retention_s * 1_000_000)
-            if n:
-                log.info("purged the Paxos state of %d settled partitions", n)
+            older_than = now_micros() - cfg.paxos_state_retention_s * 1_000_000
+            total, start = 0, b"p"
+            while start is not None:
+                n, start = self.purge_chunk(older_than, start)
+                total += n
+                await asyncio.sleep(0)
+            if total:
+                log.info("purged the Paxos state of %d settled partitions", total)
 
     def set_alive(self, shard: int, alive: bool) -> None:
         (self.local.start if alive else self.local.stop)(shard)
@@ -275,10 +239,13 @@ class LwtService:
             "unknown_results": c.unknown,
             "unavailables": c.unavailable,
             "overloaded": c.overloaded,
+            # Engine writes of Paxos state and committed data: one per LWT, whatever the replica count.
+            "paxos_engine_writes": self.staged.writes,
             "latency_mean_us": self.latency_total_us // done if done else 0,
             "latency_max_us": self.latency_max_us,
         }
 
+    @_flush_before_reply
     async def cas(self, stmt, values: list, params) -> Result:
         started = time.perf_counter()
         node = self.node
@@ -336,7 +303,7 @@ class LwtService:
                 return None, False
             base = (row or static_row).values if (row or static_row) else {}
             _ts, ttl = stmt.write_params(values, None)
-            muts = stmt.mutations(values, timestamp, ttl, current=lambda *_a: base)
+            muts = stmt.mutations(values, timestamp, ttl, current=lambda *_a: base, keys=keys, cks=cks)
             ts_holder.append(timestamp)
             if not muts:
                 return None, True
@@ -364,9 +331,13 @@ class LwtService:
     def result(self, stmt, applied: bool, merged, current_row, static_target) -> Result:
         table = stmt.table
         ks, name = table.keyspace, table.name
-        specs = [msg.ColumnSpec(ks, name, "[applied]", APPLIED.option())]
         if applied and self.node.config.lwt_result_shape != "scylla":
-            return Result(msg.rows_body(specs, [[TRUE]]))
+            body = self._applied_bodies.get((ks, name))
+            if body is None:
+                specs = [msg.ColumnSpec(ks, name, "[applied]", APPLIED.option())]
+                body = self._applied_bodies[(ks, name)] = msg.rows_body(specs, [[TRUE]])
+            return Result(body)
+        specs = [msg.ColumnSpec(ks, name, "[applied]", APPLIED.option())]
         header, rows = merged
         _live, row, static_row = current_row(header, rows, int(time.time()))
         if stmt.if_exists or stmt.if_not_exists:
@@ -400,6 +371,7 @@ class LwtService:
         specs += [msg.ColumnSpec(ks, name, c.name, c.type.option()) for c in cols]
         return Result(msg.rows_body(specs, [[FALSE] + [target.values.get(c.name) for c in cols]]))
 
+    @_flush_before_reply
     async def read_barrier(self, table, token: int, pk: bytes, params) -> None:
         node = self.node
         rf = node.rf(table.keyspace)
@@ -416,6 +388,7 @@ class LwtService:
         except PaxosError as e:
             raise cas_error(e, params, read=True) from None
 
+    @_flush_before_reply
     async def cas_batch(self, batch, value_lists: list[list], params) -> Result:
         """A conditional batch: one partition of one table, one read for every condition, every update
         committed together at the ballot's timestamp, or nothing."""
@@ -539,6 +512,7 @@ class LwtService:
         specs += [msg.ColumnSpec(ks, name, c.name, c.type.option()) for c in cols]
         return Result(msg.rows_body(specs, [[FALSE] + [r.values.get(c.name) for c in cols] for r in out_rows]))
 
+    @_flush_before_reply
     async def cas_multi(self, batch, value_lists: list[list], params) -> Result:
         """A conditional batch over several partitions or tables (Amazon Keyspaces allows these; opt-in
         here with lwt_cross_partition_batches). Linearizable and atomic: the turn of every partition is

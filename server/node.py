@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import secrets
@@ -100,6 +101,9 @@ class Node:
             pass
         log.info("listening for CQL clients on %s:%d", cfg.host, self.port)
         print(f"cqld listening on {cfg.host}:{self.port}", flush=True)
+        # What start-up built (grammar tables, schema, codecs) lives as long as the process: keep it
+        # out of every later full garbage collection.
+        gc.freeze()
         purger = asyncio.ensure_future(self.lwt.purge_forever())
         sweeper = asyncio.ensure_future(self.sweep_tombstones_forever())
         stop = asyncio.Event()
@@ -111,6 +115,7 @@ class Node:
         sweeper.cancel()
         self.server.close()
         for c in list(self.connections):
+            c.flush_replies()
             c.transport.close()
         await asyncio.sleep(0)
         self.engine.close()

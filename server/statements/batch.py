@@ -130,7 +130,6 @@ class BatchStatement:
         if any(s.is_conditional for s in self.statements):
             result = await node.lwt.cas_batch(self, value_lists, params)
             await node.group_commit.wait()
-            await node.group_commit.wait()
             return result
         if params.consistency in (8, 9):
             raise InvalidRequest("You must use conditional updates for serializable writes")

@@ -609,15 +609,17 @@ class ModificationStatement:
                     raise InvalidRequest(f"ttl is too large. requested ({ttl}) maximum ({MAX_TTL})")
         return ts, ttl
 
-    def mutations(self, values: list, ts: int, ttl: int, current=None) -> list[Mutation]:
+    def mutations(self, values: list, ts: int, ttl: int, current=None, keys=None, cks=None) -> list[Mutation]:
         """Build the mutations. `current(token, pk, ck) -> {column: bytes}` gives the values that
-        read-before-write operations (collections, counters, arithmetic under IF) start from."""
+        read-before-write operations (collections, counters, arithmetic under IF) start from;
+        `keys` and `cks` are `self.keys(values)` and `self.clusterings(values)` when the caller has them."""
         table = self.table
         now_s = int(time.time())
         expires = now_s + ttl if ttl else 0
         out = []
-        cks = self.clusterings(values)
-        for token, pk in self.keys(values):
+        if cks is None:
+            cks = self.clusterings(values)
+        for token, pk in keys if keys is not None else self.keys(values):
             m = Mutation(table.id_bytes, pk, token)
             if cks is None:
                 # A DELETE of a clustering prefix or slice: range tombstones.

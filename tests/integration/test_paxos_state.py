@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.conftest import serving
 
 
-def test_settled_paxos_state_is_purged(tmp_path):
-    with serving(
-        tmp_path, env={"CQLD_PAXOS_STATE_RETENTION_S": "0", "CQLD_PAXOS_PURGE_INTERVAL_S": "1"}, keyspace="p"
-    ) as (server, s):
+@pytest.mark.parametrize("batch", ["2000", "7"])
+def test_settled_paxos_state_is_purged(tmp_path, batch):
+    env = {"CQLD_PAXOS_STATE_RETENTION_S": "0", "CQLD_PAXOS_PURGE_INTERVAL_S": "1", "CQLD_PAXOS_PURGE_BATCH": batch}
+    with serving(tmp_path, env=env, keyspace="p") as (server, s):
         s.execute("CREATE TABLE p.t (k int PRIMARY KEY, v int)")
         for k in range(20):
             assert s.execute(f"INSERT INTO p.t (k, v) VALUES ({k}, 0) IF NOT EXISTS").was_applied
@@ -79,3 +81,5 @@ def test_lwt_counters(session, keyspace):
     assert after["not_applied"] - before["not_applied"] == 1
     assert after["paxos_rounds"] - before["paxos_rounds"] >= 2
     assert after["latency_mean_us"] > 0
+    # Promises, accepts, commits and the data of all three replicas go to the engine together.
+    assert after["paxos_engine_writes"] - before["paxos_engine_writes"] == 2

@@ -46,11 +46,15 @@ class CountingTransport:
     def is_alive(self, replica: Any) -> bool:
         return self.inner.is_alive(replica)
 
-    async def send(self, replica: Any, msg: Any) -> Any:
-        self.log.append((replica, type(msg).__name__))
-        if self.fail(replica, msg):
-            raise ReplicaDown(replica, False)
-        return await self.inner.send(replica, msg)
+    def broadcast(self, targets: Any, msg: Any) -> list[tuple[Any, Any]]:
+        items = []
+        for replica in targets:
+            self.log.append((replica, type(msg).__name__))
+            if self.fail(replica, msg):
+                items.append((replica, ReplicaDown(replica, False)))
+            else:
+                items.append(*self.inner.broadcast([replica], msg))
+        return items
 
 
 def coordinator(transport: Any, node: int = 1, now_micros: Any = None, **kw: Any) -> Coordinator:
