@@ -1,8 +1,6 @@
 """One client connection: bytes in and out, one task per request, replies in completion order.
 
-Replies finished in the same event-loop iteration leave in one socket write: a send per reply
-was a tenth of the CPU of a small request, and pipelining clients (every driver) finish many
-requests per iteration.
+Replies finished in the same event-loop iteration leave together, up to REPLY_BATCH per socket write.
 
 Only moves bytes and schedules work; decoding lives in frame.py/messages.py, meaning in dispatch.py.
 """
@@ -17,6 +15,10 @@ from server.errors import ProtocolError
 from server.session import Session
 
 log = logging.getLogger("cqld.connection")
+# Replies sent together, at most: a send per reply cost a tenth of a small request's CPU, while holding
+# every reply to the end of the loop iteration left the client idle meanwhile (plain INSERT
+# throughput through the driver fell by a third).
+REPLY_BATCH = 8
 
 
 class Connection(asyncio.Protocol):
@@ -87,6 +89,8 @@ class Connection(asyncio.Protocol):
                 asyncio.get_running_loop().call_soon(self.flush_replies)
             else:
                 self._outbox.append(out)
+                if len(self._outbox) >= REPLY_BATCH:
+                    self.flush_replies()
         elif self.paused:
             self._maybe_resume()
 
