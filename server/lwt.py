@@ -24,6 +24,7 @@ from storage import cqltypes
 from storage.mutation import Mutation
 from storage.rows import merge_headers, merge_rows
 from storage.schema import STATIC
+from storage.token import split_partition_key
 
 log = logging.getLogger("cqld.lwt")
 HIGHEST_BALLOT_KEY = b"P"
@@ -269,8 +270,6 @@ class LwtService:
             read_request = {"start": ck, "end": ck + b"\x00"}
         else:
             read_request = {"limit": 1}
-        from storage.token import split_partition_key
-
         pk_values = split_partition_key(pk, len(table.partition_key))
         ts_holder: list[int] = []
 
@@ -420,8 +419,6 @@ class LwtService:
         rf = node.rf(table.keyspace)
         placement = node.replicas.placement(token, rf)
         commit_acks = node.consistency_count(table.keyspace, params.consistency, for_write=True, check=False)
-        from storage.token import split_partition_key
-
         pk_values = split_partition_key(pk, len(table.partition_key))
         targets = []
         for s, values in zip(stmts, value_lists, strict=True):
@@ -525,8 +522,6 @@ class LwtService:
             raise errors.InvalidRequest(
                 "Invalid consistency for conditional update. Must be one of SERIAL or LOCAL_SERIAL"
             )
-        from storage.token import split_partition_key
-
         parts: dict[tuple, tuple] = {}
         targets = []
         for s, values in zip(stmts, value_lists, strict=True):

@@ -118,6 +118,7 @@ class Node:
             c.flush_replies()
             c.transport.close()
         await asyncio.sleep(0)
+        self.lwt.staged.flush()
         self.engine.close()
         log.info("shutdown complete")
         return 0
