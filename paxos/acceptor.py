@@ -90,10 +90,9 @@ def transition(state: PaxosState, msg: Message) -> tuple[Reply, PaxosState | Non
         if promised is None or p.ballot > promised:
             promised = p.ballot
         to_apply = None if p.update is None else p
-        new = PaxosState(promised, accepted, newest)
-        if new == state:
-            new = None  # type: ignore[assignment]
-        return CommitAck(p.ballot), new, to_apply
+        if promised is state.promised and accepted is state.accepted and newest is state.committed:
+            return CommitAck(p.ballot), None, to_apply  # nothing new to record (identity: no deep compare)
+        return CommitAck(p.ballot), PaxosState(promised, accepted, newest), to_apply
 
     raise TypeError(f"not a Paxos message: {msg!r}")
 

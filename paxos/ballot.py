@@ -34,7 +34,7 @@ class Ballot(uuid.UUID):
             raise ValueError(f"a ballot must be a version-1 UUID, got version {self.version}")
         # UUID forbids attribute assignment; the sort key is computed once because ballots are
         # compared on every Paxos message.
-        object.__setattr__(self, "_key", (self.time, self.bytes))
+        object.__setattr__(self, "_key", (self.time, self.int.to_bytes(16, "big")))
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Ballot:
@@ -67,6 +67,10 @@ class Ballot(uuid.UUID):
 
     def __ge__(self, other: object) -> bool:
         return self._key >= self._cmp_key(other)  # type: ignore[no-any-return]
+
+    @property
+    def bytes(self) -> bytes:  # type: ignore[override]
+        return self._key[1]  # type: ignore[no-any-return]  # kept at construction: stored with every state
 
     # __eq__ and __hash__ are inherited from uuid.UUID (same int ⇔ same bytes ⇔ same key).
     __hash__ = uuid.UUID.__hash__
