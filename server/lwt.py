@@ -266,10 +266,11 @@ class LwtService:
             table.keyspace, params.consistency, for_write=True, token=token, check=False
         )
         static_target = stmt.static_only or not table.clustering
-        if table.clustering and not stmt.static_only:
+        if not (table.clustering and stmt.static_only):
+            # One row (the only one when the table has no clustering columns): point lookups.
             read_request = {"start": ck, "end": ck + b"\x00"}
         else:
-            read_request = {"limit": 1}
+            read_request = {"limit": 1}  # the statics, and the first row they ride on
         pk_values = split_partition_key(pk, len(table.partition_key))
         ts_holder: list[int] = []
 
@@ -379,7 +380,7 @@ class LwtService:
             await self.coordinator.read_serial(
                 (table.id_bytes, token, pk),
                 [r.shard for r in placement],
-                {"limit": 1},
+                {"start": b"", "end": b"\x00"},  # the read is not used: two point lookups at most
                 merge_reads,
                 quorum=len(placement) // 2 + 1,
                 timeout=node.config.read_request_timeout_ms / 1000,

@@ -86,6 +86,15 @@ class Replica:
         hi = row_prefix + end if end is not None else prefix + b"\x02"
         n = len(row_prefix)
         rows = []
+        if end is not None and len(end) == len(start) + 1 and end[-1] == 0 and end.startswith(start):
+            # Exactly one clustering key (nothing sorts between k and k + 00): point lookups, which
+            # the bloom filters answer without reading blocks, where a seek visits every sorted file.
+            raw = self.engine.get(header_key)
+            header = None if raw is None else marshal.loads(raw)
+            raw = self.engine.get(row_prefix + start)
+            if raw is not None:
+                rows.append((start, marshal.loads(raw)))
+            return header, rows
         if not start and not reverse:
             # The header sorts just before the rows: one seek reads both (a point get costs as much).
             header = None

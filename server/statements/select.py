@@ -1019,7 +1019,8 @@ class SelectStatement:
             got = []
             for lo, lo_incl, hi, hi_incl in slices:
                 start = lo
-                end = _successor(hi) if hi else None
+                # Without clustering columns a partition has one row: ask for exactly it (point lookups).
+                end = _successor(hi) if hi else (None if table.clustering else b"\x00")
                 if resuming:
                     if self.reverse:
                         end = last_ck if end is None or last_ck < end else end
