@@ -37,6 +37,18 @@ PROFILES = {
     "full": Profile(8.0, 2.0, 1.0, 1_000_000, True),
 }
 
+RAW_INSERT = "raw EXECUTE: prepared INSERT"
+RAW_LWT = "raw EXECUTE: LWT INSERT IF NOT EXISTS"
+# Without the driver: the client costs a few µs per request, so these measure the server's share.
+RAW_WORKLOADS = [
+    (RAW_INSERT, "INSERT INTO bench.kv (k, v) VALUES (?, ?)", 1_200_000_000),
+    (RAW_LWT, "INSERT INTO bench.kv (k, v) VALUES (?, ?) IF NOT EXISTS", 1_600_000_000),
+]
+RAW_SCHEMA = [
+    "CREATE KEYSPACE IF NOT EXISTS bench WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
+    "CREATE TABLE IF NOT EXISTS bench.kv (k int PRIMARY KEY, v text)",
+]
+
 DERIVED = [
     ("LWT INSERT IF NOT EXISTS / prepared INSERT", "LWT INSERT IF NOT EXISTS (distinct keys)", "prepared INSERT"),
     ("LWT UPDATE IF (hot) / plain UPDATE (hot)", "LWT UPDATE IF v = ? (4 hot keys)", "plain UPDATE (4 hot keys)"),
@@ -60,6 +72,7 @@ DERIVED = [
     ("INSERT, commitlog_sync batch / periodic", "batch: prepared INSERT", "periodic: prepared INSERT"),
     ("LWT, commitlog_sync batch / periodic", "batch: LWT INSERT IF NOT EXISTS", "periodic: LWT INSERT IF NOT EXISTS"),
     ("LWT / INSERT, commitlog_sync batch", "batch: LWT INSERT IF NOT EXISTS", "batch: prepared INSERT"),
+    ("raw EXECUTE: LWT INSERT / INSERT", RAW_LWT, RAW_INSERT),
 ]
 
 
@@ -76,7 +89,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--timeout", type=float, default=30.0, help="per-request and stall timeout, seconds (default 30)")
     p.add_argument("--only", help="run only the driver workloads whose name contains this text")
-    p.add_argument("--skip", default="", help="comma list of sections to skip: driver,sync,startup,parse,bulk")
+    p.add_argument("--skip", default="", help="comma list of sections to skip: driver,raw,sync,startup,parse,bulk")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument(
         "--row-factory",
@@ -257,6 +270,23 @@ def main(argv: list[str] | None = None) -> int:
                 measured += workloads.run_all(session, settings, progress, only=args.only)
                 cluster.shutdown()
                 cluster = None
+            if "raw" not in skip:
+                from bench.workloads import VALUE
+
+                for name, query, first_key in RAW_WORKLOADS:
+                    if args.only and args.only.lower() not in name.lower():
+                        continue
+                    before = base.burst(srv.port)
+                    r = rawproto.execute_pipeline("127.0.0.1", srv.port, RAW_SCHEMA, query, first_key, VALUE,
+                                                  duration, args.window, warmup, args.timeout)  # fmt: skip
+                    after = base.burst(srv.port)
+                    m = Measurement(name, len(r["latencies"]) + r["errors"], r["elapsed"], r["latencies"])
+                    if r["errors"]:
+                        m.errors["not RESULT"] = r["errors"]
+                    m.note = "1 connection, pipelined, no driver"
+                    m.extra["local_baseline"] = math.sqrt(before * after)
+                    measured.append(m)
+                    print(table.line(m), flush=True)
             if "sync" not in skip and not args.only:
                 from bench import sync_modes, workloads
 

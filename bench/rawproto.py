@@ -2,6 +2,8 @@
 
 The baseline is the cheapest request the server answers (no parsing, no storage), sent by a client much
 lighter than the driver, so it measures the server's frame path and the machine's speed right now.
+The same pipeline also sends EXECUTEs of one prepared statement (`execute_pipeline`): the server's cost
+of a statement without the driver's cost around it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import time
 HEADER = struct.Struct(">BBhBi")
 VERSION = 0x04
 OP_ERROR, OP_STARTUP, OP_READY, OP_OPTIONS, OP_SUPPORTED = 0x00, 0x01, 0x02, 0x05, 0x06
+OP_QUERY, OP_RESULT, OP_PREPARE, OP_EXECUTE = 0x07, 0x08, 0x09, 0x0A
+ONE = 0x0001
 
 
 def frame(stream: int, opcode: int, body: bytes = b"") -> bytes:
@@ -54,13 +58,35 @@ async def _read_frame(reader: asyncio.StreamReader) -> tuple[int, int, bytes]:
     return stream, opcode, body
 
 
-async def _options_pipeline(host: str, port: int, duration: float, window: int, timeout: float) -> dict:
+async def _request(reader, writer, opcode: int, body: bytes, timeout: float) -> bytes:
+    """One request on stream 0 before the pipeline starts; the RESULT body, or RuntimeError."""
+    writer.write(frame(0, opcode, body))
+    _stream, got, reply = await asyncio.wait_for(_read_frame(reader), timeout)
+    if got != OP_RESULT:
+        raise RuntimeError(f"opcode {opcode:#x} answered with {got:#x}: {reply[:200]!r}")
+    return reply
+
+
+def _long_string(text: str) -> bytes:
+    b = text.encode()
+    return struct.pack(">i", len(b)) + b
+
+
+def _value(v: bytes) -> bytes:
+    return struct.pack(">i", len(v)) + v
+
+
+async def _pipeline(host: str, port: int, duration: float, window: int, timeout: float, setup, make, ok) -> dict:
+    """Keep `window` requests in flight for `duration`: `make(sid, i)` builds the i-th frame, `ok` the
+    reply opcode that counts as success; `setup(reader, writer)` runs once after STARTUP."""
     reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     try:
         writer.write(STARTUP)
         stream, opcode, body = await asyncio.wait_for(_read_frame(reader), timeout)
         if opcode != OP_READY:
             raise RuntimeError(f"STARTUP answered with opcode {opcode:#x}: {body[:200]!r}")
+        if setup is not None:
+            make = await setup(reader, writer, make)
         sent_at = [0.0] * (window + 1)
         latencies: list[float] = []
         free: asyncio.Queue[int] = asyncio.Queue()
@@ -68,17 +94,22 @@ async def _options_pipeline(host: str, port: int, duration: float, window: int, 
             free.put_nowait(sid)
         stop = asyncio.Event()
         errors = 0
+        count = 0
 
         async def send() -> None:
+            nonlocal count
             deadline = time.perf_counter() + duration
             while time.perf_counter() < deadline:
                 ids = [await free.get()]
                 while not free.empty():  # everything that came back goes out again in one write
                     ids.append(free.get_nowait())
                 now = time.perf_counter()
+                frames = []
                 for sid in ids:
                     sent_at[sid] = now
-                writer.write(b"".join(frame(sid, OP_OPTIONS) for sid in ids))
+                    frames.append(make(sid, count))
+                    count += 1
+                writer.write(b"".join(frames))
                 await writer.drain()
             stop.set()
 
@@ -92,7 +123,7 @@ async def _options_pipeline(host: str, port: int, duration: float, window: int, 
                         return
                 sid, opcode, _ = await _read_frame(reader)
                 now = time.perf_counter()
-                if opcode == OP_SUPPORTED:
+                if opcode == ok:
                     latencies.append(now - sent_at[sid])
                 else:
                     errors += 1
@@ -101,7 +132,7 @@ async def _options_pipeline(host: str, port: int, duration: float, window: int, 
         t0 = time.perf_counter()
         await asyncio.wait_for(asyncio.gather(send(), receive()), duration + timeout)
         elapsed = time.perf_counter() - t0
-        return {"latencies": latencies, "elapsed": elapsed, "errors": errors}
+        return {"latencies": latencies, "elapsed": elapsed, "errors": errors, "sent": count}
     finally:
         writer.close()
         try:
@@ -110,16 +141,68 @@ async def _options_pipeline(host: str, port: int, duration: float, window: int, 
             pass
 
 
+def _options_frame(sid: int, _i: int) -> bytes:
+    return frame(sid, OP_OPTIONS)
+
+
+async def _options_pipeline(host: str, port: int, duration: float, window: int, timeout: float) -> dict:
+    return await _pipeline(host, port, duration, window, timeout, None, _options_frame, OP_SUPPORTED)
+
+
+def _run():
+    try:
+        import uvloop
+
+        return uvloop.run
+    except ImportError:  # pragma: no cover
+        return asyncio.run
+
+
+def execute_pipeline(
+    host: str,
+    port: int,
+    setup_queries: list[str],
+    query: str,
+    first_key: int,
+    value: str,
+    duration: float,
+    window: int = 128,
+    warmup: float = 0.5,
+    timeout: float = 30.0,
+) -> dict:
+    """Pipelined EXECUTEs of `query` (two markers: an int key, new each time from `first_key`, and a text
+    value) at consistency ONE, after running `setup_queries`; latencies in seconds."""
+    encoded_value = _value(value.encode())
+    keys = iter(range(first_key, 1 << 31))
+
+    async def setup(reader, writer, _make):
+        for q in setup_queries:
+            await _request(reader, writer, OP_QUERY, _long_string(q) + struct.pack(">HB", ONE, 0), timeout)
+        reply = await _request(reader, writer, OP_PREPARE, _long_string(query), timeout)
+        kind, id_len = struct.unpack_from(">iH", reply)
+        if kind != 4:
+            raise RuntimeError(f"PREPARE answered with result kind {kind}")
+        head = struct.pack(">H", id_len) + reply[6 : 6 + id_len] + struct.pack(">HBH", ONE, 0x01, 2)
+
+        def make(sid: int, _i: int) -> bytes:
+            return frame(sid, OP_EXECUTE, head + _value(next(keys).to_bytes(4, "big", signed=True)) + encoded_value)
+
+        return make
+
+    async def go(seconds: float) -> dict:
+        return await _pipeline(host, port, seconds, window, timeout, setup, None, OP_RESULT)
+
+    run = _run()
+    if warmup > 0:
+        run(go(warmup))
+    return run(go(duration))
+
+
 def options_pipeline(
     host: str, port: int, duration: float, window: int = 128, warmup: float = 0.5, timeout: float = 30.0
 ) -> dict:
     """Pipelined OPTIONS for `duration` seconds with `window` requests in flight; latencies in seconds."""
-    try:
-        import uvloop
-
-        run = uvloop.run
-    except ImportError:  # pragma: no cover
-        run = asyncio.run
+    run = _run()
     if warmup > 0:
         run(_options_pipeline(host, port, warmup, window, timeout))
     return run(_options_pipeline(host, port, duration, window, timeout))
