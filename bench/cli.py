@@ -114,6 +114,14 @@ def fmt_ms(x: float) -> str:
     return "-" if not math.isfinite(x) else (f"{x:.2f}" if x < 100 else f"{x:.0f}")
 
 
+def pipelined(name: str, r: dict, error: str, note: str) -> Measurement:
+    """A raw-socket pipeline's result (rawproto) as a table row; replies of another kind count as `error`."""
+    m = Measurement(name, len(r["latencies"]) + r["errors"], r["elapsed"], r["latencies"], note=note)
+    if r["errors"]:
+        m.errors[error] = r["errors"]
+    return m
+
+
 class Baseline:
     """OPTIONS over a raw pipelined socket: one long run at the start, short bursts between the workloads."""
 
@@ -126,10 +134,7 @@ class Baseline:
     def measure(self, port: int, duration: float, warmup: float, name: str) -> Measurement:
         r = rawproto.options_pipeline("127.0.0.1", port, duration, window=self.window, warmup=warmup,
                                       timeout=self.timeout)  # fmt: skip
-        m = Measurement(name, len(r["latencies"]) + r["errors"], r["elapsed"], r["latencies"])
-        if r["errors"]:
-            m.errors["not SUPPORTED"] = r["errors"]
-        m.note = "1 connection, pipelined"
+        m = pipelined(name, r, "not SUPPORTED", "1 connection, pipelined")
         m.extra["baseline"] = True
         self.samples.append(m.ops_per_s)
         return m
@@ -280,10 +285,7 @@ def main(argv: list[str] | None = None) -> int:
                     r = rawproto.execute_pipeline("127.0.0.1", srv.port, RAW_SCHEMA, query, first_key, VALUE,
                                                   duration, args.window, warmup, args.timeout)  # fmt: skip
                     after = base.burst(srv.port)
-                    m = Measurement(name, len(r["latencies"]) + r["errors"], r["elapsed"], r["latencies"])
-                    if r["errors"]:
-                        m.errors["not RESULT"] = r["errors"]
-                    m.note = "1 connection, pipelined, no driver"
+                    m = pipelined(name, r, "not RESULT", "1 connection, pipelined, no driver")
                     m.extra["local_baseline"] = math.sqrt(before * after)
                     measured.append(m)
                     print(table.line(m), flush=True)

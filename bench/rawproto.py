@@ -77,8 +77,9 @@ def _value(v: bytes) -> bytes:
 
 
 async def _pipeline(host: str, port: int, duration: float, window: int, timeout: float, setup, make, ok) -> dict:
-    """Keep `window` requests in flight for `duration`: `make(sid, i)` builds the i-th frame, `ok` the
-    reply opcode that counts as success; `setup(reader, writer)` runs once after STARTUP."""
+    """Keep `window` requests in flight for `duration`: `make(sid, i)` builds the i-th frame, `ok` is the
+    reply opcode that counts as success; `setup(reader, writer)`, when given, runs once after STARTUP
+    and returns `make`."""
     reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     try:
         writer.write(STARTUP)
@@ -86,7 +87,7 @@ async def _pipeline(host: str, port: int, duration: float, window: int, timeout:
         if opcode != OP_READY:
             raise RuntimeError(f"STARTUP answered with opcode {opcode:#x}: {body[:200]!r}")
         if setup is not None:
-            make = await setup(reader, writer, make)
+            make = await setup(reader, writer)
         sent_at = [0.0] * (window + 1)
         latencies: list[float] = []
         free: asyncio.Queue[int] = asyncio.Queue()
@@ -175,7 +176,7 @@ def execute_pipeline(
     encoded_value = _value(value.encode())
     keys = iter(range(first_key, 1 << 31))
 
-    async def setup(reader, writer, _make):
+    async def setup(reader, writer):
         for q in setup_queries:
             await _request(reader, writer, OP_QUERY, _long_string(q) + struct.pack(">HB", ONE, 0), timeout)
         reply = await _request(reader, writer, OP_PREPARE, _long_string(query), timeout)

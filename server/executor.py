@@ -32,6 +32,13 @@ ACCESS_TYPES = (
 )
 
 
+# Cassandra's text for an EXECUTE of an unknown id (ExecuteMessage).
+UNPREPARED_EXECUTE = (
+    "Prepared query with ID {} not found (either the query was not prepared on this host (maybe the host has "
+    "been restarted?) or you have prepared too many queries and it has been evicted from the internal cache)"
+)
+
+
 class Prepared:
     """A statement ready to bind: built once per (keyspace, text) and schema epoch."""
 
@@ -115,22 +122,13 @@ class Executor:
         return Result(msg.prepared_body(id_, specs, getattr(stmt, "pk_indexes", []), result_specs))
 
     async def execute(self, session, statement_id: bytes, params) -> Result:
-        p = self.prepared.get(statement_id)
-        if p is None:
-            raise Unprepared(
-                f"Prepared query with ID {statement_id.hex()} not found (either the query was not prepared on this host (maybe the host has been restarted?) or you have prepared too many queries and it has been evicted from the internal cache)",
-                statement_id,
-            )
-        if p.epoch != self.epoch:
-            p.statement = self._build(p.ast, p.keyspace)
-            p.epoch = self.epoch
-        return await self._run(session, p, params)
+        return await self._run(session, self.prepared_statement(statement_id, UNPREPARED_EXECUTE), params)
 
-    def prepared_statement(self, statement_id: bytes) -> Prepared:
+    def prepared_statement(self, statement_id: bytes, missing: str = "Prepared query with ID {} not found") -> Prepared:
         p = self.prepared.get(statement_id)
         if p is None:
-            raise Unprepared(f"Prepared query with ID {statement_id.hex()} not found", statement_id)
-        if p.epoch != self.epoch:
+            raise Unprepared(missing.format(statement_id.hex()), statement_id)
+        if p.epoch != self.epoch:  # the schema changed since it was built
             p.statement = self._build(p.ast, p.keyspace)
             p.epoch = self.epoch
         return p

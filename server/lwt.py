@@ -17,11 +17,12 @@ from paxos.errors import PaxosCommitTimeout, PaxosError, PaxosOverloaded, PaxosT
 from server import errors
 from server import messages as msg
 from server.dispatch import Result
-from server.paxos_store import ShardPaxos, StagedWrites, decode_paxos_key
+from server.paxos_store import ShardPaxos, StagedWrites
 from server.statements.reads import live_rows
 from server.statements.tables import now_micros
 from storage import cqltypes
 from storage.mutation import Mutation
+from storage.replica import decode_paxos_key
 from storage.rows import merge_headers, merge_rows
 from storage.schema import STATIC
 from storage.token import split_partition_key
@@ -43,6 +44,37 @@ def _flush_before_reply(method):
             self.staged.flush()
 
     return run
+
+
+@functools.lru_cache(maxsize=1024)
+def _applied_body(keyspace: str, table: str) -> bytes:
+    """`[applied] = true` alone: the same bytes for every applied LWT on a table."""
+    return msg.rows_body([msg.ColumnSpec(keyspace, table, "[applied]", APPLIED.option())], [[TRUE]])
+
+
+def _by_clustering(table, pk_values: list, header, rows) -> tuple[dict, object]:
+    """A partition read as (live rows by clustering, the first live row): the static-only read is the
+    static row and the first live row, as Cassandra's LIMIT 1 read."""
+    live = live_rows(table, pk_values, header, rows, int(time.time()), include_static_only=True)
+    return {r.ck: r for r in live if not r.static_only}, (live[0] if live else None)
+
+
+def _holds(stmt, values: list, by_ck: dict, first, ck: bytes) -> bool:
+    """Whether one statement's IF holds on a partition read (live rows by clustering, the first live
+    row, which carries the statics): a batch's statements are judged on one read of their partition."""
+    row = by_ck.get(ck) if stmt.table.clustering and not stmt.static_only else first
+    if stmt.if_not_exists:
+        return row is None
+    if stmt.if_exists:
+        return row is not None
+    values_now = row.values if row is not None else (first.values if first is not None else {})
+    return all(c.applies_to(values_now, values) for c in stmt.conditions)
+
+
+def _current(by_ck: dict, first, ck: bytes) -> dict:
+    """The values a read-before-write operation of a batch starts from: its row's, else the statics."""
+    row = by_ck.get(ck)
+    return row.values if row is not None else (first.values if first is not None else {})
 
 
 def merge_reads(reads: list):
@@ -112,7 +144,6 @@ class LwtService:
         self._observe_disk()
         node.replicas.on_drop.append(lambda _table_id: self.forget())
         self.applied = self.not_applied = self.latency_total_us = self.latency_max_us = 0
-        self._applied_bodies: dict[tuple[str, str], bytes] = {}  # the same few bytes for every applied LWT
         loop = asyncio.get_event_loop()
         self.coordinator = Coordinator(
             self.clock,
@@ -139,12 +170,13 @@ class LwtService:
         for a in self.acceptors.values():
             a.backend.cache.clear()
 
-    def purge(self, older_than_micros: int) -> int:
-        """Drop the Paxos state of partitions whose last round finished long ago, all at once."""
+    async def purge(self, older_than_micros: int) -> int:
+        """Drop the Paxos state of partitions whose last round finished long ago, a chunk at a time."""
         total, start = 0, b"p"
         while start is not None:
             n, start = self.purge_chunk(older_than_micros, start)
             total += n
+            await asyncio.sleep(0)
         return total
 
     def purge_chunk(self, older_than_micros: int, start: bytes) -> tuple[int, bytes | None]:
@@ -204,12 +236,7 @@ class LwtService:
         cfg = self.node.config
         while True:
             await asyncio.sleep(cfg.paxos_purge_interval_s)
-            older_than = now_micros() - cfg.paxos_state_retention_s * 1_000_000
-            total, start = 0, b"p"
-            while start is not None:
-                n, start = self.purge_chunk(older_than, start)
-                total += n
-                await asyncio.sleep(0)
+            total = await self.purge(now_micros() - cfg.paxos_state_retention_s * 1_000_000)
             if total:
                 log.info("purged the Paxos state of %d settled partitions", total)
 
@@ -332,11 +359,7 @@ class LwtService:
         table = stmt.table
         ks, name = table.keyspace, table.name
         if applied and self.node.config.lwt_result_shape != "scylla":
-            body = self._applied_bodies.get((ks, name))
-            if body is None:
-                specs = [msg.ColumnSpec(ks, name, "[applied]", APPLIED.option())]
-                body = self._applied_bodies[(ks, name)] = msg.rows_body(specs, [[TRUE]])
-            return Result(body)
+            return Result(_applied_body(ks, name))
         specs = [msg.ColumnSpec(ks, name, "[applied]", APPLIED.option())]
         header, rows = merged
         _live, row, static_row = current_row(header, rows, int(time.time()))
@@ -440,29 +463,14 @@ class LwtService:
                     + "EXISTS for the same row"
                 )
 
-        def rows_by_ck(header, rows, now_s):
-            live = live_rows(table, pk_values, header, rows, now_s, include_static_only=True)
-            # The static-only read is the static row and the first live row, as Cassandra's LIMIT 1 read.
-            return {r.ck: r for r in live if not r.static_only}, (live[0] if live else None), live
-
         def decide(merged, timestamp: int):
-            header, rows = merged
-            by_ck, static_row, live = rows_by_ck(header, rows, int(time.time()))
-            statics = live[0].values if live else {}
-            for s, values, ck in zip(stmts, value_lists, targets, strict=True):
-                row = by_ck.get(ck) if table.clustering and not s.static_only else (live[0] if live else None)
-                if s.if_not_exists and row is not None:
-                    return None, False
-                if s.if_exists and row is None:
-                    return None, False
-                if s.conditions:
-                    vals = row.values if row is not None else statics
-                    if not all(c.applies_to(vals, values) for c in s.conditions):
-                        return None, False
+            by_ck, static_row = _by_clustering(table, pk_values, *merged)
+            judged = zip(stmts, value_lists, targets, strict=True)
+            if not all(_holds(s, values, by_ck, static_row, ck) for s, values, ck in judged):
+                return None, False
             m = Mutation(table.id_bytes, pk, token)
             for s, values, ck in zip(stmts, value_lists, targets, strict=True):
-                row = by_ck.get(ck)
-                base = row.values if row is not None else statics
+                base = _current(by_ck, static_row, ck)
                 _ts, ttl = s.write_params(values, None)
                 for mu in s.mutations(values, timestamp, ttl, current=lambda *_a, _b=base: _b):
                     m.rows.extend(mu.rows)
@@ -488,11 +496,10 @@ class LwtService:
             raise cas_error(e, params) from None
         self.count(result.applied, started)
         ks, name = table.keyspace, table.name
-        specs = [msg.ColumnSpec(ks, name, "[applied]", APPLIED.option())]
         if result.applied:
-            return Result(msg.rows_body(specs, [[TRUE]]))
-        header, rows = result.read
-        by_ck, static_row, live = rows_by_ck(header, rows, int(time.time()))
+            return Result(_applied_body(ks, name))
+        specs = [msg.ColumnSpec(ks, name, "[applied]", APPLIED.option())]
+        by_ck, static_row = _by_clustering(table, pk_values, *result.read)
         if any(s.if_exists or s.if_not_exists for s in stmts):
             cols = list(table.star)
         else:
@@ -551,27 +558,15 @@ class LwtService:
                         quorum=len(placement) // 2 + 1,
                         deadline=deadline,
                     )
-                    pk_values = split_partition_key(pk, len(table.partition_key))
-                    rows_now = live_rows(table, pk_values, header, rows, int(time.time()), include_static_only=True)
-                    live[key] = ({r.ck: r for r in rows_now if not r.static_only}, rows_now[0] if rows_now else None)
-                applied = True
-                for s, values, (key, ck) in zip(stmts, value_lists, targets, strict=True):
-                    by_ck, first = live[key]
-                    row = by_ck.get(ck) if s.table.clustering and not s.static_only else first
-                    statics = first.values if first is not None else {}
-                    if (s.if_not_exists and row is not None) or (s.if_exists and row is None):
-                        applied = False
-                    elif s.conditions:
-                        vals = row.values if row is not None else statics
-                        applied = applied and all(c.applies_to(vals, values) for c in s.conditions)
+                    live[key] = _by_clustering(table, split_partition_key(pk, len(table.partition_key)), header, rows)
+                judged = zip(stmts, value_lists, targets, strict=True)
+                applied = all(_holds(s, values, *live[key], ck) for s, values, (key, ck) in judged)
                 if applied:
                     ts = ballot_micros(self.clock.next())
                     writes = []
                     required = 1
                     for s, values, (key, ck) in zip(stmts, value_lists, targets, strict=True):
-                        by_ck, first = live[key]
-                        row = by_ck.get(ck)
-                        base = row.values if row is not None else (first.values if first is not None else {})
+                        base = _current(*live[key], ck)
                         _ts, ttl = s.write_params(values, None)
                         rf = node.rf(s.table.keyspace)
                         required = max(

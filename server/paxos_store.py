@@ -21,7 +21,7 @@ from paxos.ballot import Ballot
 from paxos.messages import EMPTY_STATE, PaxosState, Proposal
 from storage.engine import Engine
 from storage.mutation import Mutation
-from storage.replica import Replica, decode_partition_suffix
+from storage.replica import Replica
 
 
 def _ballot(raw: bytes | None) -> Ballot | None:
@@ -50,13 +50,6 @@ def encode_state(state: PaxosState) -> bytes:
 def decode_state(raw: bytes) -> PaxosState:
     promised, accepted, committed = marshal.loads(raw)
     return PaxosState(_ballot(promised), _proposal(accepted), _proposal(committed))
-
-
-def decode_paxos_key(key: bytes) -> tuple[int, tuple[bytes, int, bytes]]:
-    """(shard, (table_id, token, partition key)) of a key written by `Replica.paxos_key`."""
-    table_id = key[2:18]
-    token, pk, _end = decode_partition_suffix(key, 18)
-    return key[1], (table_id, token, pk)
 
 
 class StagedWrites:

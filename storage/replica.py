@@ -65,8 +65,10 @@ class Replica:
 
     def _load(self, key: bytes, pending: dict[bytes, bytes]):
         raw = pending.get(key)
-        if raw is None:
-            raw = self.engine.get(key)
+        return self._get(key) if raw is None else marshal.loads(raw)
+
+    def _get(self, key: bytes):
+        raw = self.engine.get(key)
         return None if raw is None else marshal.loads(raw)
 
     def read_partition(
@@ -89,26 +91,16 @@ class Replica:
         if end is not None and len(end) == len(start) + 1 and end[-1] == 0 and end.startswith(start):
             # Exactly one clustering key (nothing sorts between k and k + 00): point lookups, which
             # the bloom filters answer without reading blocks, where a seek visits every sorted file.
-            raw = self.engine.get(header_key)
-            header = None if raw is None else marshal.loads(raw)
-            raw = self.engine.get(row_prefix + start)
-            if raw is not None:
-                rows.append((start, marshal.loads(raw)))
-            return header, rows
+            row = self._get(row_prefix + start)
+            return self._get(header_key), [] if row is None else [(start, row)]
         if not start and not reverse:
-            # The header sorts just before the rows: one seek reads both (a point get costs as much).
-            header = None
-            for k, v in self.engine.scan(header_key, hi):
-                if k == header_key:
-                    header = marshal.loads(v)
-                    continue
-                rows.append((k[n:], marshal.loads(v)))
-                if limit is not None and len(rows) >= limit:
-                    break
-            return header, rows
-        raw = self.engine.get(header_key)
-        header = None if raw is None else marshal.loads(raw)
-        for k, v in self.engine.scan(row_prefix + start, hi, reverse):
+            lo, header = header_key, None  # the header sorts just before the rows: one seek reads both
+        else:
+            lo, header = row_prefix + start, self._get(header_key)
+        for k, v in self.engine.scan(lo, hi, reverse):
+            if k == header_key:
+                header = marshal.loads(v)
+                continue
             rows.append((k[n:], marshal.loads(v)))
             if limit is not None and len(rows) >= limit:
                 break
@@ -136,6 +128,11 @@ class Replica:
     def paxos_key(self, table_id: bytes, token: int, pk: bytes) -> bytes:
         return self._paxos + table_id + partition_suffix(token, pk)
 
-    def load_paxos(self, key: bytes):
-        raw = self.engine.get(key)
-        return None if raw is None else marshal.loads(raw)
+
+_TABLE_ID = 16  # a table id is its uuid's bytes
+
+
+def decode_paxos_key(key: bytes) -> tuple[int, tuple[bytes, int, bytes]]:
+    """(shard, (table_id, token, partition key)) of a key written by `Replica.paxos_key`."""
+    token, pk, _end = decode_partition_suffix(key, 2 + _TABLE_ID)
+    return key[1], (key[2 : 2 + _TABLE_ID], token, pk)

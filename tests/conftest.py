@@ -139,17 +139,25 @@ def create_keyspace(session, name: str, rf: int = 3) -> None:
 
 
 @contextlib.contextmanager
+def connected(server: ServerProcess):
+    """A driver session on the running `server`; its cluster is shut down on leaving."""
+    cluster = make_cluster(server.port)
+    try:
+        yield cluster.connect()
+    finally:
+        cluster.shutdown()
+
+
+@contextlib.contextmanager
 def serving(tmp_path, *args: str, env: dict | None = None, keyspace: str | None = None, rf: int = 3):
     """A server of its own (flags, environment) and a driver session; both stopped afterwards."""
     server = ServerProcess(tmp_path / "data", *args, env=env).start()
-    cluster = make_cluster(server.port)
     try:
-        session = cluster.connect()
-        if keyspace is not None:
-            create_keyspace(session, keyspace, rf)
-        yield server, session
+        with connected(server) as session:
+            if keyspace is not None:
+                create_keyspace(session, keyspace, rf)
+            yield server, session
     finally:
-        cluster.shutdown()
         code = server.stop()
     assert code == 0, server.log()
 

@@ -10,7 +10,7 @@ from cassandra import InvalidRequest
 from cassandra.protocol import SyntaxException
 from cassandra.query import SimpleStatement
 
-from tests.conftest import create_keyspace, make_cluster
+from tests.conftest import connected, create_keyspace, make_cluster
 
 
 def test_connect_negotiates_v4_and_reads_system_local(cluster, session):
@@ -134,41 +134,30 @@ def test_compression(server, compression):
 
 
 def test_restart_keeps_tables_and_rows(fresh_server):
-    fresh_server.start()
-    c = make_cluster(fresh_server.port)
-    s = c.connect()
-    s.execute("CREATE KEYSPACE k1 WITH replication = {'class': 'NetworkTopologyStrategy', 'datacenter1': 3}")
-    s.execute("CREATE TABLE k1.t (k int PRIMARY KEY, v text)")
-    s.execute("INSERT INTO k1.t (k, v) VALUES (1, 'kept')")
-    c.shutdown()
+    with connected(fresh_server.start()) as s:
+        s.execute("CREATE KEYSPACE k1 WITH replication = {'class': 'NetworkTopologyStrategy', 'datacenter1': 3}")
+        s.execute("CREATE TABLE k1.t (k int PRIMARY KEY, v text)")
+        s.execute("INSERT INTO k1.t (k, v) VALUES (1, 'kept')")
     assert fresh_server.stop() == 0
-    fresh_server.start()
-    c = make_cluster(fresh_server.port)
-    s = c.connect()
-    assert s.execute("SELECT v FROM k1.t WHERE k = 1").one().v == "kept"
-    assert c.metadata.keyspaces["k1"].replication_strategy.export_for_schema().find("NetworkTopologyStrategy") > 0
-    c.shutdown()
+    with connected(fresh_server.start()) as s:
+        assert s.execute("SELECT v FROM k1.t WHERE k = 1").one().v == "kept"
+        strategy = s.cluster.metadata.keyspaces["k1"].replication_strategy
+        assert strategy.export_for_schema().find("NetworkTopologyStrategy") > 0
 
 
 def test_acknowledged_writes_survive_kill_9(fresh_server):
-    fresh_server.start()
-    c = make_cluster(fresh_server.port)
-    s = c.connect()
-    create_keyspace(s, "k9")
-    s.execute("CREATE TABLE k9.t (k int PRIMARY KEY, v int)")
-    ins = s.prepare("INSERT INTO k9.t (k, v) VALUES (?, ?)")
-    for i in range(300):
-        s.execute(ins, (i, i))
-    lwt = s.execute("INSERT INTO k9.t (k, v) VALUES (1000, 1) IF NOT EXISTS")
-    assert lwt.was_applied
-    c.shutdown()
+    with connected(fresh_server.start()) as s:
+        create_keyspace(s, "k9")
+        s.execute("CREATE TABLE k9.t (k int PRIMARY KEY, v int)")
+        ins = s.prepare("INSERT INTO k9.t (k, v) VALUES (?, ?)")
+        for i in range(300):
+            s.execute(ins, (i, i))
+        lwt = s.execute("INSERT INTO k9.t (k, v) VALUES (1000, 1) IF NOT EXISTS")
+        assert lwt.was_applied
     fresh_server.kill9()
-    fresh_server.start()
-    c = make_cluster(fresh_server.port)
-    s = c.connect()
-    assert s.execute("SELECT count(*) FROM k9.t").one()[0] == 301
-    assert not s.execute("INSERT INTO k9.t (k, v) VALUES (1000, 2) IF NOT EXISTS").was_applied
-    c.shutdown()
+    with connected(fresh_server.start()) as s:
+        assert s.execute("SELECT count(*) FROM k9.t").one()[0] == 301
+        assert not s.execute("INSERT INTO k9.t (k, v) VALUES (1000, 2) IF NOT EXISTS").was_applied
 
 
 def test_tracing_and_custom_payload_flags_do_not_break_requests(session, keyspace):

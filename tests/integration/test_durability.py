@@ -9,18 +9,16 @@ import time
 import pytest
 from cassandra.query import BatchStatement, BatchType
 
-from tests.conftest import ServerProcess, create_keyspace, make_cluster
+from tests.conftest import ServerProcess, connected, create_keyspace
 
 
 def started_with_schema(tmp_path, keyspace: str, rf: int, tables: list[str], args: tuple = ()) -> ServerProcess:
     """A server of its own with a keyspace and tables created, and no client left connected."""
     server = ServerProcess(tmp_path / "data", *args).start()
-    c = make_cluster(server.port)
-    s = c.connect()
-    create_keyspace(s, keyspace, rf)
-    for statement in tables:
-        s.execute(statement)
-    c.shutdown()
+    with connected(server) as s:
+        create_keyspace(s, keyspace, rf)
+        for statement in tables:
+            s.execute(statement)
     return server
 
 
@@ -38,17 +36,15 @@ def settle(futures, acked: list, applied_only: bool = False) -> bool:
 
 def load_until_killed(server: ServerProcess, work, seconds: float = 1.5):
     """Run `work(session, acked, stop)` in a thread, kill -9 the server mid-way, return what was acked."""
-    c = make_cluster(server.port)
-    s = c.connect()
     acked: list = []
     stop = threading.Event()
-    t = threading.Thread(target=work, args=(s, acked, stop), daemon=True)
-    t.start()
-    time.sleep(seconds)
-    server.kill9()
-    stop.set()
-    t.join(30)
-    c.shutdown()
+    with connected(server) as s:
+        t = threading.Thread(target=work, args=(s, acked, stop), daemon=True)
+        t.start()
+        time.sleep(seconds)
+        server.kill9()
+        stop.set()
+        t.join(30)
     return list(acked)
 
 
@@ -76,12 +72,9 @@ def test_acknowledged_writes_survive_kill_9_under_load(tmp_path, mode):
 
     acked = load_until_killed(server, work)
     assert len(acked) > 100
-    server.start()
-    c = make_cluster(server.port)
-    s = c.connect()
-    sel = s.prepare("SELECT v FROM d.t WHERE k = ?")
-    missing = [k for k in acked if (row := s.execute(sel, (k,)).one()) is None or row.v != f"v{k}"]
-    c.shutdown()
+    with connected(server.start()) as s:
+        sel = s.prepare("SELECT v FROM d.t WHERE k = ?")
+        missing = [k for k in acked if (row := s.execute(sel, (k,)).one()) is None or row.v != f"v{k}"]
     assert server.stop() == 0
     assert missing == []
 
@@ -115,12 +108,9 @@ def test_logged_batches_are_all_or_nothing_across_kill_9(tmp_path):
 
     acked = load_until_killed(server, work)
     assert len(acked) > 20
-    server.start()
-    c = make_cluster(server.port)
-    s = c.connect()
-    ids = {r.id for r in s.execute("SELECT id FROM b.by_id")}
-    pairs = {(r.customer, r.id) for r in s.execute("SELECT customer, id FROM b.by_customer")}
-    c.shutdown()
+    with connected(server.start()) as s:
+        ids = {r.id for r in s.execute("SELECT id FROM b.by_id")}
+        pairs = {(r.customer, r.id) for r in s.execute("SELECT customer, id FROM b.by_customer")}
     server.stop()
     batches = {i // 3 for i in ids} | {i // 3 for _, i in pairs}
     for n in batches:
@@ -150,12 +140,9 @@ def test_acknowledged_lwts_survive_kill_9(tmp_path):
 
     acked = load_until_killed(server, work)
     assert len(acked) > 50
-    server.start()
-    c = make_cluster(server.port)
-    s = c.connect()
-    ins = s.prepare("INSERT INTO l.t (k, v) VALUES (?, ?) IF NOT EXISTS")
-    lost = [k for k in acked if s.execute(ins, (k, -1)).was_applied]
-    c.shutdown()
+    with connected(server.start()) as s:
+        ins = s.prepare("INSERT INTO l.t (k, v) VALUES (?, ?) IF NOT EXISTS")
+        lost = [k for k in acked if s.execute(ins, (k, -1)).was_applied]
     server.stop()
     assert lost == []
 
@@ -164,14 +151,12 @@ def test_acknowledged_lwts_survive_kill_9(tmp_path):
 def test_damaged_log_tail_is_dropped_not_read(tmp_path, damage):
     """A torn or corrupt tail of the write-ahead log is detected by its checksum and dropped."""
     server = ServerProcess(tmp_path / "data").start()
-    c = make_cluster(server.port)
-    s = c.connect()
-    s.execute("CREATE KEYSPACE w WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
-    s.execute("CREATE TABLE w.t (k int PRIMARY KEY, v text)")
-    ins = s.prepare("INSERT INTO w.t (k, v) VALUES (?, ?)")
-    for k in range(200):
-        s.execute(ins, (k, f"v{k}"))
-    c.shutdown()
+    with connected(server) as s:
+        s.execute("CREATE KEYSPACE w WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+        s.execute("CREATE TABLE w.t (k int PRIMARY KEY, v text)")
+        ins = s.prepare("INSERT INTO w.t (k, v) VALUES (?, ?)")
+        for k in range(200):
+            s.execute(ins, (k, f"v{k}"))
     server.kill9()
     log = max((tmp_path / "data" / "db").glob("*.log"), key=lambda p: p.stat().st_mtime)
     data = bytearray(log.read_bytes())
@@ -180,11 +165,8 @@ def test_damaged_log_tail_is_dropped_not_read(tmp_path, damage):
     else:
         data[-20] ^= 0xFF  # inside the last record: its checksum no longer matches
     log.write_bytes(bytes(data))
-    server.start()
-    c = make_cluster(server.port)
-    s = c.connect()
-    rows = {r.k: r.v for r in s.execute("SELECT k, v FROM w.t")}
-    c.shutdown()
+    with connected(server.start()) as s:
+        rows = {r.k: r.v for r in s.execute("SELECT k, v FROM w.t")}
     assert server.stop() == 0
     # Nothing was read from the damaged bytes; at most the last record is gone, never a wrong value.
     assert all(rows[k] == f"v{k}" for k in rows)

@@ -7,18 +7,15 @@ from cassandra import ConsistencyLevel, Unavailable
 from cassandra.cluster import NoHostAvailable
 from cassandra.query import SimpleStatement
 
-from tests.conftest import create_keyspace, make_cluster
+from tests.conftest import connected, create_keyspace
 
 
 @pytest.fixture
 def node(fresh_server):
-    fresh_server.start()
-    c = make_cluster(fresh_server.port)
-    s = c.connect()
-    create_keyspace(s, "r")
-    s.execute("CREATE TABLE r.t (k int PRIMARY KEY, v int)")
-    yield s
-    c.shutdown()
+    with connected(fresh_server.start()) as s:
+        create_keyspace(s, "r")
+        s.execute("CREATE TABLE r.t (k int PRIMARY KEY, v int)")
+        yield s
 
 
 def at(cl, query):

@@ -9,10 +9,10 @@ import pytest
 from paxos import Acceptor, LocalTransport
 from paxos.ballot import ballot_from_micros
 from paxos.messages import Commit, PaxosState, Prepare, Proposal, Propose
-from server.paxos_store import ShardPaxos, StagedWrites, decode_paxos_key, decode_state
+from server.paxos_store import ShardPaxos, StagedWrites, decode_state
 from storage.engine import Engine
 from storage.mutation import Mutation
-from storage.replica import Replica
+from storage.replica import Replica, decode_paxos_key
 
 TABLE = uuid.uuid4().bytes
 PK = b"\x00\x00\x00\x07"
