@@ -76,6 +76,18 @@ DERIVED = [
 ]
 
 
+# (label, workload, baseline workload): p50 latency of the first ÷ p50 of the second.
+LATENCY = [
+    (
+        "LWT INSERT / INSERT, 1 in flight",
+        "LWT INSERT IF NOT EXISTS, 1 in flight",
+        "prepared INSERT, 1 in flight",
+    ),
+    ("LWT INSERT / INSERT, full window", "LWT INSERT IF NOT EXISTS (distinct keys)", "prepared INSERT"),
+    ("raw EXECUTE: LWT INSERT / INSERT", RAW_LWT, RAW_INSERT),
+]
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description="cqld throughput and latency benchmarks.")
     g = p.add_mutually_exclusive_group()
@@ -318,6 +330,14 @@ def main(argv: list[str] | None = None) -> int:
             if a in by_name and b in by_name:
                 r = Table.ratio(by_name[a]) / Table.ratio(by_name[b])
                 results["derived"][label] = r
+                print(f"  {label:<44} {fmt_ratio(r):>7}")
+
+        print("\np50 latency ratios (p50 of the first ÷ p50 of the second; goal for LWT: under 2)")
+        results["latency"] = {}
+        for label, a, b in LATENCY:
+            if a in by_name and b in by_name:
+                r = by_name[a].percentile_ms(50) / by_name[b].percentile_ms(50)
+                results["latency"][label] = r
                 print(f"  {label:<44} {fmt_ratio(r):>7}")
 
         base_us = 1e6 / base.typical  # the server's time per OPTIONS at full pipelined load

@@ -26,6 +26,7 @@ from paxos.messages import (
     Promise,
     Proposal,
     Propose,
+    ProposeAndCommit,
     Refused,
 )
 from paxos.transport import FaultyTransport, LocalTransport, Transport
@@ -54,6 +55,7 @@ __all__ = [
     "Promise",
     "Proposal",
     "Propose",
+    "ProposeAndCommit",
     "Refused",
     "ReplicaDown",
     "Transport",

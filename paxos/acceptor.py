@@ -7,6 +7,7 @@ stores the per-key state durably and reads/applies the opaque data.
 Rules (Lamport's "Paxos made simple", §2.2, with Cassandra's commit/learn step):
   Prepare(b):  promise iff b > promised; the promise reports accepted and committed either way.
   Propose(p):  accept iff p.ballot >= promised (an accept also raises the promise).
+  ProposeAndCommit(p): Propose(p), and when accepted, Commit(p) at once (its reply is the CommitAck).
   Commit(p):   always applied (idempotent: storage merges by write timestamp, so a late or repeated
                commit cannot undo a newer one); `committed` keeps the newest commit; `accepted` is
                cleared when the commit is at least as new; `promised` is raised to the commit's
@@ -34,6 +35,7 @@ from paxos.messages import (
     Promise,
     Proposal,
     Propose,
+    ProposeAndCommit,
     Refused,
     Reply,
 )
@@ -79,22 +81,32 @@ def transition(state: PaxosState, msg: Message) -> tuple[Reply, PaxosState | Non
         return Refused(promised), None, None
 
     if type(msg) is Commit:
+        return _commit(state, msg.proposal)
+
+    if type(msg) is ProposeAndCommit:
         p = msg.proposal
-        committed = state.committed
-        if committed is not None and committed.ballot == p.ballot:
-            return CommitAck(p.ballot), None, None  # duplicate delivery: already applied and recorded
-        newest = p if committed is None or p.ballot > committed.ballot else committed
-        accepted = state.accepted
-        if accepted is not None and accepted.ballot <= p.ballot:
-            accepted = None
-        if promised is None or p.ballot > promised:
-            promised = p.ballot
-        to_apply = None if p.update is None else p
-        if promised is state.promised and accepted is state.accepted and newest is state.committed:
-            return CommitAck(p.ballot), None, to_apply  # nothing new to record (identity: no deep compare)
-        return CommitAck(p.ballot), PaxosState(promised, accepted, newest), to_apply
+        if promised is not None and p.ballot < promised:
+            return Refused(promised), None, None
+        return _commit(PaxosState(p.ballot, p, state.committed), p)  # accepted; the commit settles it
 
     raise TypeError(f"not a Paxos message: {msg!r}")
+
+
+def _commit(state: PaxosState, p: Proposal) -> tuple[Reply, PaxosState | None, Proposal | None]:
+    promised = state.promised
+    committed = state.committed
+    if committed is not None and committed.ballot == p.ballot:
+        return CommitAck(p.ballot), None, None  # duplicate delivery: already applied and recorded
+    newest = p if committed is None or p.ballot > committed.ballot else committed
+    accepted = state.accepted
+    if accepted is not None and accepted.ballot <= p.ballot:
+        accepted = None
+    if promised is None or p.ballot > promised:
+        promised = p.ballot
+    to_apply = None if p.update is None else p
+    if promised is state.promised and accepted is state.accepted and newest is state.committed:
+        return CommitAck(p.ballot), None, to_apply  # nothing new to record (identity: no deep compare)
+    return CommitAck(p.ballot), PaxosState(promised, accepted, newest), to_apply
 
 
 class Acceptor:

@@ -75,6 +75,7 @@ class Coordinator:
         backoff_base: float = 0.002,
         backoff_max: float = 0.1,
         skip_empty_when_unanimous: bool = True,
+        fuse_commit: bool = False,
     ) -> None:
         self.clock = clock
         self.transport = transport
@@ -85,6 +86,9 @@ class Coordinator:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.skip_empty_when_unanimous = skip_empty_when_unanimous
+        # Propose and commit in one broadcast: only over a transport that delivers synchronously to every
+        # live replica and loses nothing (LocalTransport); see paxos.round.
+        self.fuse_commit = fuse_commit
         self.stats = CoordinatorStats()
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -230,6 +234,7 @@ class Coordinator:
                 quorum=quorum,
                 commit_acks=commit_acks,
                 skip_empty_when_unanimous=self.skip_empty_when_unanimous,
+                fuse_commit=self.fuse_commit,
             )
             stats.rounds += 1
             outcome = await self._drive(rnd, deadline)
@@ -268,6 +273,8 @@ class Coordinator:
             await self.sleep(delay)
 
     async def _drive(self, rnd: CasRound, deadline: float) -> Outcome | None:
+        if self.transport.immediate:
+            return self._drive_now(rnd, deadline)
         action: Broadcast | Outcome = rnd.start()
         while type(action) is Broadcast:
             # Past the deadline, do not start a new prepare or proposal; a commit of a decided value
@@ -277,17 +284,22 @@ class Coordinator:
             action = await self._exchange(rnd, action)
         return action  # type: ignore[return-value]
 
+    def _drive_now(self, rnd: CasRound, deadline: float) -> Outcome | None:
+        """The production path: nothing suspends (the whole round runs without yielding to the event
+        loop), and the round sees all replies at once, so it can notice unanimity."""
+        broadcast = self.transport.broadcast
+        action: Broadcast | Outcome | None = rnd.start()
+        while type(action) is Broadcast:
+            if type(action.message) is not Commit and self.now() >= deadline:
+                return None
+            action = rnd.on_replies(action.seq, broadcast(action.targets, action.message))
+            if action is None:
+                raise AssertionError("round undecided after every reply arrived")
+        return action  # type: ignore[return-value]
+
     async def _exchange(self, rnd: CasRound, bc: Broadcast) -> Broadcast | Outcome:
         transport = self.transport
         msg = bc.message
-        if transport.immediate:
-            # Production path: nothing suspends; the round sees all replies at once (so it can
-            # notice unanimity).
-            result = rnd.on_replies(bc.seq, transport.broadcast(bc.targets, msg))
-            if result is None:
-                raise AssertionError("round undecided after every reply arrived")
-            return result
-
         loop = asyncio.get_running_loop()
         inbox: list[tuple[ReplicaId, object]] = []
         wake: list[asyncio.Future[None]] = [loop.create_future()]

@@ -30,6 +30,7 @@ __all__ = [
     "Promise",
     "Proposal",
     "Propose",
+    "ProposeAndCommit",
     "Refused",
     "Reply",
 ]
@@ -91,7 +92,18 @@ class Commit:
     proposal: Proposal
 
 
-Message = Prepare | Propose | Commit
+@dataclass(slots=True, unsafe_hash=True)
+class ProposeAndCommit:
+    """Phase 2a and the commit in one delivery: accept, and if accepted, commit at once.
+
+    Only for a transport that delivers to every live replica synchronously and loses nothing, with
+    no other message reaching any acceptor between the prepare and this (see `paxos.round`): then
+    every replica that promised the ballot accepts it, so it is decided before anyone can look."""
+
+    proposal: Proposal
+
+
+Message = Prepare | Propose | Commit | ProposeAndCommit
 
 
 # ---- replica → coordinator -------------------------------------------------------------------

@@ -29,6 +29,14 @@ with the read folded into the prepare:
    Empty updates are not committed (as v1): an accepted empty proposal is never completed, only
    superseded, so nothing is lost.
 
+Fused steps 6 and 7 (`fuse_commit`, for the in-process transport only): PROPOSE_AND_COMMIT, each
+replica accepting and, if it accepted, committing in the same delivery. Committing before counting
+the accepts is safe only when the proposal is certain to be accepted by every replica that promised:
+the transport must deliver to every live replica synchronously, lose nothing, and let no other
+message reach an acceptor between this round's prepare and its proposal. `LocalTransport` under one
+event loop does exactly that (a round never suspends), so the promises still stand and the value is
+chosen before anyone can look. Any other transport runs steps 6 and 7 as two broadcasts.
+
 Shortcut for step 6 with an empty update (failed condition, SERIAL read): when *every* replica
 promised our ballot and none holds a non-empty accepted proposal newer than the newest commit, no
 older proposal can ever be accepted again (all promised above it) and none is held anywhere, so
@@ -46,7 +54,18 @@ from typing import Any
 
 from paxos.ballot import Ballot, ballot_micros
 from paxos.errors import ReplicaDown
-from paxos.messages import Accepted, Commit, CommitAck, Message, Prepare, Promise, Proposal, Propose, Refused
+from paxos.messages import (
+    Accepted,
+    Commit,
+    CommitAck,
+    Message,
+    Prepare,
+    Promise,
+    Proposal,
+    Propose,
+    ProposeAndCommit,
+    Refused,
+)
 
 __all__ = ["Broadcast", "CasRound", "Decided", "Outcome", "Retry", "Unknown"]
 
@@ -102,7 +121,7 @@ class Unknown:
 Outcome = Decided | Retry | Unknown
 Action = Broadcast | Outcome
 
-_PREPARE, _REPAIR, _FINISH_PROPOSE, _FINISH_COMMIT, _PROPOSE, _COMMIT, _DONE = range(7)
+_PREPARE, _REPAIR, _FINISH_PROPOSE, _FINISH_COMMIT, _PROPOSE, _COMMIT, _PROPOSE_COMMIT, _DONE = range(8)
 
 
 class CasRound:
@@ -118,6 +137,7 @@ class CasRound:
         "quorum",
         "commit_acks",
         "skip_empty_when_unanimous",
+        "fuse_commit",
         "highest_seen",
         "_phase",
         "_seq",
@@ -144,6 +164,7 @@ class CasRound:
         quorum: int,
         commit_acks: int,
         skip_empty_when_unanimous: bool = True,
+        fuse_commit: bool = False,
     ) -> None:
         if not 0 < quorum <= len(replicas):
             raise ValueError(f"quorum {quorum} impossible with {len(replicas)} replicas")
@@ -156,6 +177,7 @@ class CasRound:
         self.quorum = quorum
         self.commit_acks = min(commit_acks, len(self.replicas))
         self.skip_empty_when_unanimous = skip_empty_when_unanimous
+        self.fuse_commit = fuse_commit
         # The highest ballot seen in any reply: the driver lifts its clock above it.
         self.highest_seen: Ballot | None = None
         self._phase = _DONE
@@ -245,12 +267,17 @@ class CasRound:
                 return self._finish(Retry("short", self._ok, len(self._targets)))
             return None
 
-        if phase in (_PROPOSE, _FINISH_PROPOSE):
+        if phase in (_PROPOSE, _FINISH_PROPOSE, _PROPOSE_COMMIT):
             if self._ok >= self.quorum:
+                if phase == _PROPOSE_COMMIT:
+                    # Accepted is committed here: done once commit_acks replicas did, or all answered.
+                    if self._ok < self.commit_acks and self._pending():
+                        return None
+                    return self._finish(Decided(self._applied, self._read, self._ok, self.commit_acks))
                 return self._after_accept()
             if self._ok + self._pending() >= self.quorum:
                 return None  # a quorum is still possible
-            own_write = phase == _PROPOSE and self._proposal is not None and not self._proposal.is_empty
+            own_write = phase != _FINISH_PROPOSE and self._proposal is not None and not self._proposal.is_empty
             if not own_write:
                 # Someone else's value, or the empty update: no effect of ours can be pending.
                 return self._finish(Retry("contention" if self._no else "short", self._ok, self.quorum))
@@ -326,6 +353,8 @@ class CasRound:
         if update is None and self.skip_empty_when_unanimous and self._unanimous(promises):
             return self._finish(Decided(applied, self._read))
         self._proposal = Proposal(self.ballot, self.key, update)
+        if self.fuse_commit and update is not None:
+            return self._broadcast(_PROPOSE_COMMIT, ProposeAndCommit(self._proposal), self.replicas)
         return self._broadcast(_PROPOSE, Propose(self._proposal), self.replicas)
 
     def _unanimous(self, promises: list[Promise]) -> bool:

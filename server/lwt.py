@@ -152,6 +152,7 @@ class LwtService:
             asyncio.sleep,
             loop.time,
             max_waiters=node.config.paxos_queue_limit,
+            fuse_commit=self.transport is self.local,
         )
 
     def _observe_disk(self) -> None:

@@ -10,6 +10,7 @@ u16 length + bytes.
 
 from __future__ import annotations
 
+import functools
 import marshal
 import struct
 from collections.abc import Iterator
@@ -24,7 +25,9 @@ HEADER_TAG = b"\x00"
 ROW_TAG = b"\x01"
 
 
+@functools.lru_cache(maxsize=4096)
 def partition_suffix(token: int, pk: bytes) -> bytes:
+    # Cached: an LWT builds the keys of its partition a dozen times (data and Paxos state, per replica).
     return _TOKEN.pack(token ^ _SIGN if token >= 0 else (token + (1 << 64)) ^ _SIGN, len(pk)) + pk
 
 
@@ -44,6 +47,11 @@ class Replica:
         self.alive = True
         self._data = b"d" + bytes([shard])
         self._paxos = b"p" + bytes([shard])
+        # The decoded values of the last point read and the engine generation they were read at: an
+        # LWT reads its row in the prepare and merges its update into the same row in the commit, with
+        # no engine write in between, so the commit needs not read it again.
+        self._last_read: dict[bytes, object] = {}
+        self._last_read_at = -1
 
     # ------------------------------------------------------------ data
 
@@ -65,7 +73,13 @@ class Replica:
 
     def _load(self, key: bytes, pending: dict[bytes, bytes]):
         raw = pending.get(key)
-        return self._get(key) if raw is None else marshal.loads(raw)
+        if raw is not None:
+            return marshal.loads(raw)
+        if self._last_read_at == self.engine.generation:
+            last = self._last_read
+            if key in last:
+                return last[key]
+        return self._get(key)
 
     def _get(self, key: bytes):
         raw = self.engine.get(key)
@@ -91,8 +105,11 @@ class Replica:
         if end is not None and len(end) == len(start) + 1 and end[-1] == 0 and end.startswith(start):
             # Exactly one clustering key (nothing sorts between k and k + 00): point lookups, which
             # the bloom filters answer without reading blocks, where a seek visits every sorted file.
-            row = self._get(row_prefix + start)
-            return self._get(header_key), [] if row is None else [(start, row)]
+            row_key = row_prefix + start
+            row, header = self._get(row_key), self._get(header_key)
+            self._last_read = {row_key: row, header_key: header}
+            self._last_read_at = self.engine.generation
+            return header, [] if row is None else [(start, row)]
         if not start and not reverse:
             lo, header = header_key, None  # the header sorts just before the rows: one seek reads both
         else:

@@ -200,6 +200,9 @@ class SimConfig:
     commit_acks: int | None = None  # None: random per op between 0 and quorum
     skew_micros: int = 3000
     restart_coordinators: bool = True  # the nemesis also restarts coordinators with clocks set back
+    # The server's path: coordinators call the acceptors directly (no faulty network) and propose and
+    # commit in one broadcast; rounds of different coordinators interleave only between rounds.
+    fused: bool = False
 
 
 @dataclass
@@ -240,8 +243,16 @@ async def simulate(cfg: SimConfig) -> SimResult:
             timeout=cfg.net_timeout,
         )
         transports.append(ft)
+        transport = cluster.local if cfg.fused else ft
         result.coordinators.append(
-            Coordinator(clock, ft, random.Random(rng.randrange(1 << 30)), asyncio.sleep, loop.time)
+            Coordinator(
+                clock,
+                transport,
+                random.Random(rng.randrange(1 << 30)),
+                asyncio.sleep,
+                loop.time,
+                fuse_commit=cfg.fused,
+            )
         )
     keys = [f"k{i}" for i in range(cfg.keys)]
     op_ids = iter(range(1, 1 << 30))

@@ -15,6 +15,7 @@ from paxos import (
     Promise,
     Proposal,
     Propose,
+    ProposeAndCommit,
     Refused,
     ballot_from_micros,
     transition,
@@ -56,6 +57,12 @@ TABLE = [
     (S_COM1, Commit(P1), CommitAck(B1), None, None),  # duplicate: nothing to do
     (PaxosState(B3, None, P3), Commit(P2), CommitAck(B2), None, P2),  # late commit: re-applied, LWW keeps P3
     (S0, Commit(Proposal(B2, K, None)), CommitAck(B2), PaxosState(B2, None, Proposal(B2, K, None)), None),
+    # propose-and-commit: the propose rule, then (only when accepted) the commit's; never half of it
+    (S_PROM2, ProposeAndCommit(P2), CommitAck(B2), PaxosState(B2, None, P2), P2),
+    (S_COM2_ACC, ProposeAndCommit(P3), CommitAck(B3), PaxosState(B3, None, P3), P3),  # supersedes accepted P2
+    (S_PROM2, ProposeAndCommit(P1), Refused(B2), None, None),  # promised higher: neither accepted nor applied
+    (PaxosState(B3, None, None), ProposeAndCommit(P2), Refused(B3), None, None),
+    (PaxosState(B2, None, P2), ProposeAndCommit(P2), CommitAck(B2), None, None),  # duplicate delivery
 ]
 
 

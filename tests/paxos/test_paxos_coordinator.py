@@ -23,6 +23,7 @@ from paxos import (
     Promise,
     Proposal,
     Propose,
+    ProposeAndCommit,
     Refused,
     ReplicaDown,
     ballot_from_micros,
@@ -105,6 +106,50 @@ def test_insert_then_conditional_update_fast_path() -> None:
         r3 = await do_cas(c, cl, "a", "c")
         assert not r3.applied and r3.read[0] == "b"
         assert c.stats.contentions == 0 and c.stats.rounds == 3
+
+    run_virtual(main())
+
+
+def test_fused_commit_is_one_broadcast_and_leaves_the_same_state_as_two() -> None:
+    async def main() -> None:
+        states = []
+        for fuse in (False, True):
+            cl = make_cluster(3)
+            t = CountingTransport(cl.local)
+            c = coordinator(t, fuse_commit=fuse)
+            assert (await do_cas(c, cl, None, "a")).applied
+            second = ["Propose"] * 3 + ["Commit"] * 3 if not fuse else ["ProposeAndCommit"] * 3
+            assert [m for _, m in t.log] == ["Prepare"] * 3 + second
+            res = await do_cas(c, cl, "a", "b")
+            assert res.applied and res.read[0] == "a"
+            for b in cl.backends.values():
+                state = b.states["k"]
+                assert state.accepted is None and state.promised == state.committed.ballot
+                assert b.data["k"][0] == "b"
+            t.log.clear()
+            assert not (await do_cas(c, cl, "a", "c")).applied
+            assert [m for _, m in t.log] == ["Prepare"] * 3  # failed condition: no proposal either way
+            states.append([(b.data["k"][0], b.states["k"].committed.update[0]) for b in cl.backends.values()])
+        assert states[0] == states[1]
+
+    run_virtual(main())
+
+
+def test_fused_commit_with_a_stopped_replica_commits_on_the_live_quorum() -> None:
+    async def main() -> None:
+        cl = make_cluster(3)
+        c = coordinator(cl.local, fuse_commit=True)
+        cl.local.stop("r2")
+        assert (await do_cas(c, cl, None, "a")).applied
+        assert [cl.backends[r].data.get("k", (None,))[0] for r in cl.replicas] == ["a", "a", None]
+        cl.local.start("r2")
+        # the next round finds r2 missing the newest commit and repairs it before deciding
+        assert (await do_cas(c, cl, "a", "b")).applied
+        assert [cl.backends[r].data["k"][0] for r in cl.replicas] == ["b", "b", "b"]
+        cl.local.stop("r1")
+        cl.local.stop("r2")
+        with pytest.raises(PaxosUnavailable):
+            await do_cas(c, cl, "b", "c")
 
     run_virtual(main())
 
@@ -359,6 +404,30 @@ def test_round_first_rejected_promise_ends_the_round_and_stale_replies_are_ignor
     higher = ballot_from_micros(EPOCH + 5, node=2)
     assert rnd.on_replies(bc.seq, [("a", Promise(higher, False, None, None))]) == Retry("contention", 0, 2)
     assert rnd.on_replies(bc.seq, [("b", Promise(rnd.ballot, True, None, None))]) is None
+
+
+def test_round_fused_commit_counts_commit_acks_and_never_waits_for_a_commit_phase() -> None:
+    ballot = ballot_from_micros(EPOCH, node=1)
+    rnd = CasRound("k", ("a", "b", "c"), ballot, None, lambda r, ts: (("v", 0, 1), True), lww_merge,
+                   quorum=2, commit_acks=3, fuse_commit=True)  # fmt: skip
+    bc = rnd.start()
+    out = rnd.on_replies(bc.seq, [(r, Promise(ballot, True, None, None, None)) for r in bc.targets])
+    assert isinstance(out, Broadcast) and out.message == ProposeAndCommit(Proposal(ballot, "k", ("v", 0, 1)))
+    assert rnd.on_replies(out.seq, [("a", CommitAck(ballot)), ("b", CommitAck(ballot))]) is None  # wants 3
+    assert rnd.on_replies(out.seq, [("c", ReplicaDown("c", False))]) == Decided(True, None, 2, 3)  # short
+
+
+def test_round_fused_commit_accepted_by_too_few_is_unknown() -> None:
+    ballot = ballot_from_micros(EPOCH, node=1)
+    rnd = CasRound("k", ("a", "b", "c"), ballot, None, lambda r, ts: (("v", 0, 1), True), lww_merge,
+                   quorum=2, commit_acks=2, fuse_commit=True)  # fmt: skip
+    bc = rnd.start()
+    out = rnd.on_replies(bc.seq, [(r, Promise(ballot, True, None, None, None)) for r in bc.targets])
+    higher = ballot_from_micros(EPOCH + 5, node=2)
+    assert isinstance(out, Broadcast)
+    assert rnd.on_replies(out.seq, [("a", CommitAck(ballot)), ("b", Refused(higher)), ("c", Refused(higher))]) == (
+        Unknown(1, 2)
+    )
 
 
 def test_round_commit_then_decided() -> None:

@@ -48,6 +48,15 @@ def test_simulation_five_replicas(seed: int) -> None:
     _run(SimConfig(seed=seed, replicas=5, coordinators=3, ops_per_client=10))
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_simulation_fused_commit_over_the_in_process_transport(seed: int) -> None:
+    # The production path: competing coordinators over direct calls, replicas stopping and starting,
+    # coordinators restarted with their clocks set back; propose and commit as one broadcast.
+    res = _run(SimConfig(seed=seed, fused=True, coordinators=3, keys=2, ops_per_client=20))
+    assert sum(r.output == ("applied",) for r in res.records) >= 5
+    assert any(r.status == "ok" and r.input and r.input[0] == "read" for r in res.records)
+
+
 SWEEP = int(os.environ.get("PAXOS_SWEEP", "2000"))
 
 

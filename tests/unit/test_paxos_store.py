@@ -96,3 +96,38 @@ def test_a_lost_process_loses_staged_steps_of_every_replica_together(shards, tmp
     fresh = {n: ShardPaxos(Replica(engine, n), StagedWrites(engine)) for n in range(3)}
     for n in range(3):
         assert fresh[n].load_state(KEY) == PaxosState(b1, None, p1)
+
+
+class GetCountingEngine(Engine):
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.gets: list[bytes] = []
+
+    def get(self, key):
+        self.gets.append(key)
+        return super().get(key)
+
+
+def test_the_commit_merges_into_the_row_its_prepare_read_unless_something_was_written_since(tmp_path):
+    engine = GetCountingEngine(str(tmp_path / "db"))
+    replica = Replica(engine, 0)
+    staged = StagedWrites(engine)
+    shard = ShardPaxos(replica, staged)
+    point = {"start": b"", "end": b"\x00"}
+    engine.write([], [])  # any write moves the generation
+    shard.read(KEY, point)
+    engine.gets.clear()
+    replica.stage(mutation(b"a", 10), staged.data)
+    assert engine.gets == []  # the row and header just read are current: no second lookup
+    staged.flush()
+    # A write between the read and the merge (another request, under a faulty network) must be seen.
+    shard.read(KEY, point)
+    replica.stage(mutation(b"b", 20), staged.data)  # a plain write of a newer value...
+    staged.flush()
+    engine.gets.clear()
+    replica.stage(mutation(b"c", 15), staged.data)  # ...then a commit staged from the stale read
+    assert engine.gets  # read again
+    staged.flush()
+    _header, rows = shard.read(KEY, point)
+    assert rows[0][1][2]["v"][1] == b"b"  # newest timestamp wins: the write in between is not lost
+    engine.close()
