@@ -84,10 +84,17 @@ def transition(state: PaxosState, msg: Message) -> tuple[Reply, PaxosState | Non
         return _commit(state, msg.proposal)
 
     if type(msg) is ProposeAndCommit:
+        # Propose(p) then, accepted, Commit(p): the commit clears the accept it follows and keeps the
+        # promise at p's ballot, so only the newest commit is left to choose.
         p = msg.proposal
-        if promised is not None and p.ballot < promised:
+        b = p.ballot
+        if promised is not None and b < promised:
             return Refused(promised), None, None
-        return _commit(PaxosState(p.ballot, p, state.committed), p)  # accepted; the commit settles it
+        committed = state.committed
+        if committed is not None and committed.ballot == b:
+            return CommitAck(b), None, None  # duplicate delivery: already applied and recorded
+        newest = p if committed is None or b > committed.ballot else committed
+        return CommitAck(b), PaxosState(b, None, newest), None if p.update is None else p
 
     raise TypeError(f"not a Paxos message: {msg!r}")
 
@@ -112,10 +119,12 @@ def _commit(state: PaxosState, p: Proposal) -> tuple[Reply, PaxosState | None, P
 class Acceptor:
     """One replica's acceptor: `handle(msg) -> reply`, durable before the reply is returned."""
 
-    __slots__ = ("backend",)
+    __slots__ = ("backend", "_persist")
 
     def __init__(self, backend: PaxosBackend) -> None:
         self.backend = backend
+        # A backend that can write data and state atomically does both in one write.
+        self._persist = getattr(backend, "persist", None)
 
     def handle(self, msg: Message) -> Reply:
         backend = self.backend
@@ -123,9 +132,8 @@ class Acceptor:
         state = backend.load_state(key) or EMPTY_STATE
         reply, new_state, to_apply = transition(state, msg)
         if to_apply is not None or new_state is not None:
-            persist = getattr(backend, "persist", None)
+            persist = self._persist
             if persist is not None:
-                # A backend that can write data and state atomically does both in one write.
                 persist(key, new_state, to_apply)
             else:
                 if to_apply is not None:

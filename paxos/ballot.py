@@ -50,7 +50,7 @@ class Ballot(uuid.UUID):
         return value if isinstance(value, Ballot) else cls(int=value.int)
 
     def _cmp_key(self, other: object) -> tuple[int, bytes]:
-        if isinstance(other, Ballot):
+        if type(other) is Ballot or isinstance(other, Ballot):
             return other._key  # type: ignore[no-any-return]
         if isinstance(other, uuid.UUID):
             return (other.time, other.bytes)

@@ -296,7 +296,7 @@ class LwtService:
         static_target = stmt.static_only or not table.clustering
         if not (table.clustering and stmt.static_only):
             # One row (the only one when the table has no clustering columns): point lookups.
-            read_request = {"start": ck, "end": ck + b"\x00"}
+            read_request = ck
         else:
             read_request = {"limit": 1}  # the statics, and the first row they ride on
         pk_values = split_partition_key(pk, len(table.partition_key))
@@ -404,7 +404,7 @@ class LwtService:
             await self.coordinator.read_serial(
                 (table.id_bytes, token, pk),
                 [r.shard for r in placement],
-                {"start": b"", "end": b"\x00"},  # the read is not used: two point lookups at most
+                b"",  # the read is not used: the cheapest, two point lookups
                 merge_reads,
                 quorum=len(placement) // 2 + 1,
                 timeout=node.config.read_request_timeout_ms / 1000,

@@ -125,6 +125,8 @@ class ShardPaxos:
 
     def read(self, key, read_request):
         table_id, token, pk = key
+        if type(read_request) is bytes:  # one clustering row (b"": the only row of the partition)
+            return self.replica.read_row(table_id, token, pk, read_request)
         return self.replica.read_partition(table_id, token, pk, **read_request)
 
     def apply(self, proposal: Proposal) -> None:

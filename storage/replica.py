@@ -103,13 +103,8 @@ class Replica:
         n = len(row_prefix)
         rows = []
         if end is not None and len(end) == len(start) + 1 and end[-1] == 0 and end.startswith(start):
-            # Exactly one clustering key (nothing sorts between k and k + 00): point lookups, which
-            # the bloom filters answer without reading blocks, where a seek visits every sorted file.
-            row_key = row_prefix + start
-            row, header = self._get(row_key), self._get(header_key)
-            self._last_read = {row_key: row, header_key: header}
-            self._last_read_at = self.engine.generation
-            return header, [] if row is None else [(start, row)]
+            # Exactly one clustering key (nothing sorts between k and k + 00).
+            return self.read_row(table_id, token, pk, start)
         if not start and not reverse:
             lo, header = header_key, None  # the header sorts just before the rows: one seek reads both
         else:
@@ -122,6 +117,17 @@ class Replica:
             if limit is not None and len(rows) >= limit:
                 break
         return header, rows
+
+    def read_row(self, table_id: bytes, token: int, pk: bytes, ck: bytes) -> tuple[list | None, list]:
+        """`read_partition` of the one row `ck` by point lookups, which the bloom filters answer without
+        reading blocks (a seek visits every sorted file)."""
+        prefix = self._data + table_id + partition_suffix(token, pk)
+        header_key = prefix + HEADER_TAG
+        row_key = prefix + ROW_TAG + ck
+        row, header = self._get(row_key), self._get(header_key)
+        self._last_read = {row_key: row, header_key: header}
+        self._last_read_at = self.engine.generation
+        return header, [] if row is None else [(ck, row)]
 
     def scan_partitions(self, table_id: bytes, after: bytes | None = None) -> Iterator[tuple[int, bytes]]:
         """(token, pk) of every partition this shard holds for the table, in token order, after a suffix."""
