@@ -51,6 +51,11 @@ RAW_SCHEMA = [
 
 DERIVED = [
     ("LWT INSERT IF NOT EXISTS / prepared INSERT", "LWT INSERT IF NOT EXISTS (distinct keys)", "prepared INSERT"),
+    (
+        "LWT INSERT / INSERT, measured in turns",
+        "LWT INSERT IF NOT EXISTS, in turns",
+        "prepared INSERT, in turns with LWT",
+    ),
     ("LWT UPDATE IF (hot) / plain UPDATE (hot)", "LWT UPDATE IF v = ? (4 hot keys)", "plain UPDATE (4 hot keys)"),
     (
         "LWT, 8 clients on 1 key / uncontended LWT",
@@ -84,6 +89,7 @@ LATENCY = [
         "prepared INSERT, 1 in flight",
     ),
     ("LWT INSERT / INSERT, full window", "LWT INSERT IF NOT EXISTS (distinct keys)", "prepared INSERT"),
+    ("LWT INSERT / INSERT, in turns", "LWT INSERT IF NOT EXISTS, in turns", "prepared INSERT, in turns with LWT"),
     ("raw EXECUTE: LWT INSERT / INSERT", RAW_LWT, RAW_INSERT),
 ]
 

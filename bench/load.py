@@ -157,3 +157,36 @@ def measure(
     m = Measurement(name, ops, elapsed, lat, errors, requests_per_op=len(make_op(start)), note=note)
     m.extra["next"] = nxt  # op numbers start..nxt-1 were sent (warm-up included)
     return m
+
+
+def interleaved(
+    session,
+    ops: dict[str, MakeOp],
+    *,
+    duration: float,
+    warmup: float,
+    segments: int = 4,
+    window: int = 128,
+    timeout: float = 30.0,
+    starts: dict[str, int] | None = None,
+) -> list[Measurement]:
+    """Workloads measured in turns (A B B A A B …, `segments` turns each, `duration` in all per workload),
+    so that both meet the same machine: their ops/s ratio needs no baseline to correct for load that
+    comes and goes (which a shared machine's does within seconds)."""
+    names = list(ops)
+    nxt = dict(starts or {})
+    total: dict[str, list] = {n: [0, 0.0, [], Counter()] for n in names}
+    for n in names:
+        if warmup > 0:
+            *_, nxt[n] = run(session, ops[n], duration=warmup, window=window, start=nxt.get(n, 0), timeout=timeout)
+    for j in range(segments):
+        for n in names if j % 2 == 0 else reversed(names):
+            done, elapsed, lat, errors, nxt[n] = run(
+                session, ops[n], duration=duration / segments, window=window, start=nxt.get(n, 0), timeout=timeout
+            )
+            t = total[n]
+            t[0] += done
+            t[1] += elapsed
+            t[2] += lat
+            t[3].update(errors)
+    return [Measurement(n, t[0], t[1], t[2], t[3], note="interleaved") for n, t in total.items()]

@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from cassandra import ConsistencyLevel
 from cassandra.query import BatchStatement, BatchType, SimpleStatement
 
-from bench.load import Measurement, measure
+from bench.load import Measurement, interleaved, measure
 
 KEYSPACE = "bench"
 VALUE = "cqld-bench-value-0123456789abcde"  # 32 characters of text per row
 CONTENDED_KEYS = 4
 BATCH_SIZE = 10  # statements per batch: 5 partitions written in each of 2 tables
 ONE_IN_FLIGHT = "1 in flight"
+INTERLEAVED_INSERT = "prepared INSERT, in turns with LWT"
+INTERLEAVED_LWT = "LWT INSERT IF NOT EXISTS, in turns"
 RANGE = 50_000_000  # each workload writes its own key range: int keys stay below 2**31
 
 
@@ -142,6 +144,29 @@ def run_all(
     )
     if m:
         m.extra["applied"] = tally_ins.fraction()
+
+    # -- the same two, measured in turns: both meet the same machine, so their ratio needs no baseline
+    if not only or any(only.lower() in n.lower() for n in (INTERLEAVED_INSERT, INTERLEAVED_LWT)):
+        before = local.get("last") or (s.baseline() if s.baseline else None)
+        pair_ins, pair_lwt = base(), base()
+        pair = interleaved(
+            session,
+            {
+                INTERLEAVED_INSERT: lambda i: [(p_ins, (pair_ins + i, VALUE))],
+                INTERLEAVED_LWT: lambda i: [(p_lwt_ins, (pair_lwt + i, VALUE))],
+            },
+            duration=s.duration,
+            warmup=s.warmup,
+            window=s.window,
+            timeout=s.timeout,
+        )
+        after = s.baseline() if s.baseline else None
+        for m in pair:
+            if before and after:
+                local["last"] = after
+                m.extra["local_baseline"] = math.sqrt(before * after)
+            out.append(m)
+            progress(m)
 
     # -- latency proper: one request at a time, so nothing queues and p50 is the round trip itself
     # (with 128 in flight, p50 is mostly time spent waiting behind the other 127).
