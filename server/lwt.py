@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import marshal
 import random
 import time
 
@@ -17,18 +16,19 @@ from paxos.errors import PaxosCommitTimeout, PaxosError, PaxosOverloaded, PaxosT
 from server import errors
 from server import messages as msg
 from server.dispatch import Result
-from server.paxos_store import ShardPaxos, StagedWrites
+from server.paxos_store import ShardPaxos, StagedWrites, entry_ballots, migrate
 from server.statements.reads import live_rows
 from server.statements.tables import now_micros
 from storage import cqltypes
 from storage.mutation import Mutation
-from storage.replica import decode_paxos_key
+from storage.replica import PAXOS_PREFIX, decode_paxos_key
 from storage.rows import merge_headers, merge_rows
 from storage.schema import STATIC
 from storage.token import split_partition_key
 
 log = logging.getLogger("cqld.lwt")
 HIGHEST_BALLOT_KEY = b"P"
+PAXOS_END = bytes([PAXOS_PREFIX[0] + 1])
 APPLIED = cqltypes.lookup_native("boolean")
 TRUE, FALSE = APPLIED.serialize(True), APPLIED.serialize(False)
 
@@ -158,22 +158,24 @@ class LwtService:
     def _observe_disk(self) -> None:
         # Ballots must stay above every ballot a replica promised, also after the clock went back;
         # purged states leave their highest ballot behind under HIGHEST_BALLOT_KEY.
-        highest = self.node.engine.get(HIGHEST_BALLOT_KEY)
+        engine = self.node.engine
+        converted = migrate(engine)
+        if converted:
+            log.info("converted %d replica Paxos states to one value per partition", converted)
+        highest = engine.get(HIGHEST_BALLOT_KEY)
         if highest is not None:
             self.clock.observe(Ballot.from_bytes(highest))
-        for _k, v in self.node.engine.scan(b"p", b"q"):
-            promised = marshal.loads(v)[0]
-            if promised is not None:
-                self.clock.observe(Ballot.from_bytes(promised))
+        for _k, v in engine.scan(PAXOS_PREFIX, PAXOS_END):
+            for promised, _accepted, _committed in entry_ballots(v):
+                self.clock.observe(promised)
 
     def forget(self) -> None:
         """Drop the cached Paxos states (their table was dropped)."""
-        for a in self.acceptors.values():
-            a.backend.cache.clear()
+        self.staged.cache.clear()
 
     async def purge(self, older_than_micros: int) -> int:
         """Drop the Paxos state of partitions whose last round finished long ago, a chunk at a time."""
-        total, start = 0, b"p"
+        total, start = 0, PAXOS_PREFIX
         while start is not None:
             n, start = self.purge_chunk(older_than_micros, start)
             total += n
@@ -181,39 +183,39 @@ class LwtService:
         return total
 
     def purge_chunk(self, older_than_micros: int, start: bytes) -> tuple[int, bytes | None]:
-        """Purge among the next `paxos_purge_batch` states from `start`; returns (purged, where to go on
-        or None).
+        """Purge among the next `paxos_purge_batch` partitions from `start`; returns (purged, where to go
+        on or None).
 
-        A settled state (no accepted proposal newer than its commit) whose ballots are all older than
-        the retention can no longer matter: every round that could still use it timed out long
-        before, and the data it committed is in the replicas. Its ballot is kept as the highest seen,
-        so the clock stays above it after a restart. Without this, system.paxos grows forever (as
-        ScyllaDB's did). A chunk is read, judged and deleted without yielding, so no LWT can change a
-        state between the judgement and the delete; between chunks the event loop serves requests."""
+        A partition whose replicas' states are all settled (no accepted proposal newer than the
+        commit) and whose ballots are all older than the retention can no longer matter: every round
+        that could still use it timed out long before, and the data it committed is in the replicas.
+        Its ballot is kept as the highest seen, so the clock stays above it after a restart. Without
+        this, system.paxos grows forever (as ScyllaDB's did). A chunk is read, judged and deleted
+        without yielding, so no LWT can change a state between the judgement and the delete; between
+        chunks the event loop serves requests."""
         engine = self.node.engine
         self.staged.flush()
         doomed: list[bytes] = []
         highest = None
         seen = 0
         batch = max(1, self.node.config.paxos_purge_batch)
-        for k, v in engine.scan(start, b"q"):
+        for k, v in engine.scan(start, PAXOS_END):
             if seen == batch:
                 break
             seen += 1
-            promised, accepted, committed = marshal.loads(v)
-            ballots = [
-                Ballot.from_bytes(b) for b in (promised, accepted and accepted[0], committed and committed[0]) if b
-            ]
-            newest = max(ballots) if ballots else None
-            if newest is not None:
-                if accepted is not None and (
-                    committed is None or Ballot.from_bytes(accepted[0]) > Ballot.from_bytes(committed[0])
-                ):
-                    continue
-                if ballot_micros(newest) >= older_than_micros:
-                    continue
-                if highest is None or newest > highest:
-                    highest = newest
+            newest = None
+            settled = True
+            for promised, accepted, committed in entry_ballots(v):
+                if accepted is not None and (committed is None or accepted > committed):
+                    settled = False
+                    break
+                for b in (promised, accepted, committed):
+                    if b is not None and (newest is None or b > newest):
+                        newest = b
+            if not settled or (newest is not None and ballot_micros(newest) >= older_than_micros):
+                continue
+            if newest is not None and (highest is None or newest > highest):
+                highest = newest
             doomed.append(k)
         else:
             k = None  # the scan ran out: this was the last chunk
@@ -224,14 +226,15 @@ class LwtService:
                 if old is None or highest > Ballot.from_bytes(old):
                     puts.append((HIGHEST_BALLOT_KEY, highest.bytes))
             engine.write(puts, doomed)
+            cache = self.staged.cache
             for key in doomed:
-                shard, partition = decode_paxos_key(key)
-                self.acceptors[shard].backend.cache.pop(partition, None)
+                cache.pop(decode_paxos_key(key), None)
         return len(doomed), k
 
     def state_count(self) -> int:
+        """Partitions holding Paxos state."""
         self.staged.flush()
-        return sum(1 for _ in self.node.engine.scan(b"p", b"q"))
+        return sum(1 for _ in self.node.engine.scan(PAXOS_PREFIX, PAXOS_END))
 
     async def purge_forever(self) -> None:
         cfg = self.node.config

@@ -11,6 +11,12 @@ passed through, and it must hold everything a client was told. Both hold when
     before anyone can read it (the transport's `sync` hook runs after every delivery and broadcast).
 So an LWT costs one engine write — promises, accepts, commit states and the data of every replica
 together — instead of one per acceptor step (nine at RF 3): that write was most of an LWT's time.
+
+Layout: one engine value per partition holds the state of each of its replicas, {shard: state}, under
+`storage.replica.paxos_key`. A round reads it once for all replicas (a single lookup, mostly answered by
+a bloom filter: most partitions have none) and writes it once, and a commit's update, the same on every
+replica, is stored once (marshal writes an object referenced three times once). Data directories with
+the earlier layout (one value per replica, prefix b"p") are converted at start-up (`migrate`).
 """
 
 from __future__ import annotations
@@ -21,52 +27,117 @@ from paxos.ballot import Ballot
 from paxos.messages import EMPTY_STATE, PaxosState, Proposal
 from storage.engine import Engine
 from storage.mutation import Mutation
-from storage.replica import Replica
+from storage.replica import LEGACY_PAXOS_PREFIX, Replica, decode_legacy_paxos_key, paxos_key
+
+Key = tuple  # (table_id, token, partition key bytes)
+Entry = dict  # shard -> PaxosState: one partition's Paxos state on each of its replicas
 
 
 def _ballot(raw: bytes | None) -> Ballot | None:
     return None if raw is None else Ballot.from_bytes(raw)
 
 
-def _proposal(t) -> Proposal | None:
-    if t is None:
-        return None
-    ballot, key, update = t
-    return Proposal(Ballot.from_bytes(ballot), tuple(key), None if update is None else Mutation.from_bytes(update))
+def encode_entry(entry: Entry) -> bytes:
+    """{shard: (promised, accepted, committed)}, a proposal as (ballot, update) without its key (the
+    engine key names the partition). A proposal held by several replicas is encoded once."""
+    plain: dict[int, tuple | None] = {}
 
+    def enc(p: Proposal | None):
+        if p is None:
+            return None
+        t = plain.get(id(p))
+        if t is None:
+            t = plain[id(p)] = (p.ballot.bytes, None if p.update is None else p.update.to_bytes())
+        return t
 
-def _plain(p: Proposal | None):
-    if p is None:
-        return None
-    return (p.ballot.bytes, tuple(p.key), None if p.update is None else p.update.to_bytes())
-
-
-def encode_state(state: PaxosState) -> bytes:
     return marshal.dumps(
-        (None if state.promised is None else state.promised.bytes, _plain(state.accepted), _plain(state.committed))
+        {
+            shard: (None if st.promised is None else st.promised.bytes, enc(st.accepted), enc(st.committed))
+            for shard, st in entry.items()
+        }
     )
 
 
-def decode_state(raw: bytes) -> PaxosState:
-    promised, accepted, committed = marshal.loads(raw)
-    return PaxosState(_ballot(promised), _proposal(accepted), _proposal(committed))
+def decode_entry(raw: bytes, key: Key) -> Entry:
+    decoded: dict[int, Proposal] = {}  # marshal restores a shared tuple as one object: decode it once
+
+    def dec(t) -> Proposal | None:
+        if t is None:
+            return None
+        p = decoded.get(id(t))
+        if p is None:
+            ballot, update = t
+            p = decoded[id(t)] = Proposal(
+                Ballot.from_bytes(ballot), key, None if update is None else Mutation.from_bytes(update)
+            )
+        return p
+
+    return {
+        shard: PaxosState(_ballot(promised), dec(accepted), dec(committed))
+        for shard, (promised, accepted, committed) in marshal.loads(raw).items()
+    }
+
+
+def entry_ballots(raw: bytes) -> list[tuple[Ballot | None, Ballot | None, Ballot | None]]:
+    """(promised, accepted, committed) ballots of each replica in a stored entry, nothing else decoded."""
+    return [
+        (_ballot(promised), accepted and Ballot.from_bytes(accepted[0]), committed and Ballot.from_bytes(committed[0]))
+        for promised, accepted, committed in marshal.loads(raw).values()
+    ]
 
 
 class StagedWrites:
-    """Paxos states and committed data staged by the acceptors of every shard, written together."""
+    """Paxos states and committed data staged by the acceptors of every shard, written together; and the
+    decoded states of recently used partitions."""
+
+    # Small on purpose: a cached state holds a decoded proposal (a dozen objects the garbage collector
+    # walks again and again); with 65,536 states per shard the collector took 8 % of an LWT's CPU. A
+    # partition not cached is decoded from the engine in a few microseconds.
+    CACHE_LIMIT = 4096
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        # The latest state per (shard, partition): its key and value are encoded once, at flush.
-        self.states: dict[tuple[ShardPaxos, tuple], PaxosState] = {}
+        # Partitions changed since the last flush, by key: encoded once, at flush.
+        self.states: dict[Key, Entry] = {}
         self.data: dict[bytes, bytes] = {}
         self.writes = 0
+        # Entries of recently used partitions, least recently changed first; an empty entry records a
+        # partition without state, so a new partition costs one engine lookup, not one per replica.
+        # Staged entries are always cached or still in `states`, so the engine is read only for
+        # entries already written.
+        self.cache: dict[Key, Entry] = {}
+
+    def entry(self, key: Key) -> Entry:
+        entry = self.cache.get(key)
+        if entry is None:
+            entry = self.states.get(key)
+            if entry is None:
+                raw = self.engine.get(paxos_key(*key))
+                entry = {} if raw is None else decode_entry(raw, key)
+            self._remember(key, entry)
+        return entry
+
+    def stage(self, key: Key, shard: int, state: PaxosState) -> None:
+        entry = self.cache.get(key)
+        if entry is None:
+            entry = self.entry(key)
+        entry[shard] = state
+        if key not in self.states:
+            self.states[key] = entry
+            self._remember(key, entry)  # most recently changed: last out of the cache
+
+    def _remember(self, key: Key, entry: Entry) -> None:
+        cache = self.cache
+        cache.pop(key, None)
+        cache[key] = entry
+        if len(cache) > self.CACHE_LIMIT:
+            del cache[next(iter(cache))]
 
     def flush(self) -> None:
         if not self.states and not self.data:
             return
         puts = list(self.data.items())
-        puts += [(shard.replica.paxos_key(*key), encode_state(s)) for (shard, key), s in self.states.items()]
+        puts += [(paxos_key(*key), encode_entry(entry)) for key, entry in self.states.items()]
         self.states, self.data = {}, {}
         self.engine.write(puts)
         self.writes += 1
@@ -80,31 +151,13 @@ class StagedWrites:
 class ShardPaxos:
     """The PaxosBackend of one replica shard."""
 
-    # Small on purpose: a cached state holds a decoded proposal (a dozen objects the garbage
-    # collector walks again and again); at 65,536 states per shard the collector took 8 % of an
-    # LWT's CPU. A state not cached is decoded from the engine in a few microseconds.
-    CACHE_LIMIT = 4096
-
     def __init__(self, replica: Replica, staged: StagedWrites) -> None:
         self.replica = replica
+        self.shard = replica.shard
         self.staged = staged
-        # Decoded states of recently used partitions (an LWT touches its partition's state three times
-        # per replica, and decoding them each time would dominate). Staged states are always cached
-        # or still in `staged.states`, so the engine is read only for states already written.
-        self.cache: dict = {}
 
     def load_state(self, key) -> PaxosState:
-        state = self.cache.get(key)
-        if state is not None:
-            return state
-        state = self.staged.states.get((self, key))
-        if state is None:
-            raw = self.replica.engine.get(self.replica.paxos_key(*key))
-            if raw is None:
-                return EMPTY_STATE
-            state = decode_state(raw)
-        self._remember(key, state)
-        return state
+        return self.staged.entry(key).get(self.shard, EMPTY_STATE)
 
     def store_state(self, key, state: PaxosState) -> None:
         self.persist(key, state, None)
@@ -113,15 +166,7 @@ class ShardPaxos:
         if proposal is not None:
             self.replica.stage(proposal.update, self.staged.data)
         if state is not None:
-            self.staged.states[(self, key)] = state
-            self._remember(key, state)
-
-    def _remember(self, key, state: PaxosState) -> None:
-        cache = self.cache
-        cache.pop(key, None)  # least recently used first out
-        cache[key] = state
-        if len(cache) > self.CACHE_LIMIT:
-            del cache[next(iter(cache))]
+            self.staged.stage(key, self.shard, state)
 
     def read(self, key, read_request):
         table_id, token, pk = key
@@ -131,3 +176,39 @@ class ShardPaxos:
 
     def apply(self, proposal: Proposal) -> None:
         self.replica.stage(proposal.update, self.staged.data)
+
+
+def _legacy_proposal(t, key: Key) -> Proposal | None:
+    if t is None:
+        return None
+    ballot, _key, update = t
+    return Proposal(Ballot.from_bytes(ballot), key, None if update is None else Mutation.from_bytes(update))
+
+
+def migrate(engine: Engine, batch: int = 2000) -> int:
+    """Convert Paxos state stored one value per replica (prefix b"p" + shard, before 2026-12-02) into one
+    value per partition; returns the replica states converted. Runs at start-up, before any round."""
+    end = bytes([LEGACY_PAXOS_PREFIX[0] + 1])
+    converted = 0
+    while True:
+        chunk = []
+        for k, v in engine.scan(LEGACY_PAXOS_PREFIX, end):
+            chunk.append((k, v))
+            if len(chunk) == batch:
+                break
+        if not chunk:
+            return converted
+        entries: dict[Key, Entry] = {}
+        for k, v in chunk:
+            shard, key = decode_legacy_paxos_key(k)
+            promised, accepted, committed = marshal.loads(v)
+            entry = entries.get(key)
+            if entry is None:
+                raw = engine.get(paxos_key(*key))
+                entry = entries[key] = {} if raw is None else decode_entry(raw, key)
+            entry[shard] = PaxosState(
+                _ballot(promised), _legacy_proposal(accepted, key), _legacy_proposal(committed, key)
+            )
+        # Converted and deleted in one atomic write: a crash in between leaves either layout, never both.
+        engine.write([(paxos_key(*key), encode_entry(e)) for key, e in entries.items()], [k for k, _ in chunk])
+        converted += len(chunk)

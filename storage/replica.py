@@ -3,7 +3,7 @@
 Key layout (every component ordered so that byte order is Cassandra's order):
   b'd' shard table_id token partition_key 0x00               partition header (deletion, statics, ranges)
   b'd' shard table_id token partition_key 0x01 clustering    one clustering row
-  b'p' shard table_id token partition_key                    Paxos state of the partition
+  b'q' table_id token partition_key                          Paxos state of the partition, every replica's
 where token is the Murmur3 token with its sign bit flipped (big-endian) and partition_key is
 u16 length + bytes.
 """
@@ -46,7 +46,6 @@ class Replica:
         self.shard = shard
         self.alive = True
         self._data = b"d" + bytes([shard])
-        self._paxos = b"p" + bytes([shard])
         # The decoded values of the last point read and the engine generation they were read at: an
         # LWT reads its row in the prepare and merges its update into the same row in the commit, with
         # no engine write in between, so the commit needs not read it again.
@@ -142,20 +141,30 @@ class Replica:
                 yield token, pk
 
     def drop_table(self, table_id: bytes) -> None:
-        for prefix in (self._data, self._paxos):
+        # The table's Paxos state (one value per partition for all replicas) goes with any replica's data.
+        for prefix in (self._data, LEGACY_PAXOS_PREFIX + bytes([self.shard]), PAXOS_PREFIX):
             base = prefix + table_id
             self.engine.delete_range(base, base + b"\xff" * 12)
 
-    # ------------------------------------------------------------ paxos state
 
-    def paxos_key(self, table_id: bytes, token: int, pk: bytes) -> bytes:
-        return self._paxos + table_id + partition_suffix(token, pk)
+# ------------------------------------------------------------ paxos state
 
-
+PAXOS_PREFIX = b"q"
+LEGACY_PAXOS_PREFIX = b"p"  # before 2026-12-02: b'p' shard table_id token partition_key, one per replica
 _TABLE_ID = 16  # a table id is its uuid's bytes
 
 
-def decode_paxos_key(key: bytes) -> tuple[int, tuple[bytes, int, bytes]]:
-    """(shard, (table_id, token, partition key)) of a key written by `Replica.paxos_key`."""
+def paxos_key(table_id: bytes, token: int, pk: bytes) -> bytes:
+    return PAXOS_PREFIX + table_id + partition_suffix(token, pk)
+
+
+def decode_paxos_key(key: bytes) -> tuple[bytes, int, bytes]:
+    """(table_id, token, partition key) of a key written by `paxos_key`."""
+    token, pk, _end = decode_partition_suffix(key, 1 + _TABLE_ID)
+    return key[1 : 1 + _TABLE_ID], token, pk
+
+
+def decode_legacy_paxos_key(key: bytes) -> tuple[int, tuple[bytes, int, bytes]]:
+    """(shard, (table_id, token, partition key)) of a key of the earlier layout."""
     token, pk, _end = decode_partition_suffix(key, 2 + _TABLE_ID)
     return key[1], (key[2 : 2 + _TABLE_ID], token, pk)

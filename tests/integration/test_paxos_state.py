@@ -83,3 +83,68 @@ def test_lwt_counters(session, keyspace):
     assert after["latency_mean_us"] > 0
     # Promises, accepts, commits and the data of all three replicas go to the engine together.
     assert after["paxos_engine_writes"] - before["paxos_engine_writes"] == 2
+
+
+def test_paxos_state_of_an_earlier_data_dir_is_converted_with_its_proposal_in_flight(tmp_path):
+    """A data dir written before the one-value-per-partition layout (one value per replica): after a
+    restart every decided value reads back, and a proposal accepted by one replica only is completed by
+    the next SERIAL read, as Paxos requires."""
+    import marshal
+
+    from cassandra import ConsistencyLevel
+    from cassandra.query import SimpleStatement
+
+    from paxos.ballot import ballot_from_micros, ballot_micros
+    from server.paxos_store import decode_entry
+    from storage.engine import Engine
+    from storage.mutation import Mutation
+    from storage.replica import LEGACY_PAXOS_PREFIX, PAXOS_PREFIX, decode_paxos_key, partition_suffix
+    from tests.conftest import ServerProcess, connected, create_keyspace
+
+    server = ServerProcess(tmp_path / "data").start()
+    with connected(server) as s:
+        create_keyspace(s, "m")
+        s.execute("CREATE TABLE m.t (k int PRIMARY KEY, v int)")
+        for k in range(5):
+            assert s.execute(f"INSERT INTO m.t (k, v) VALUES ({k}, {k}) IF NOT EXISTS").was_applied
+    assert server.stop() == 0
+
+    # Rewrite the state as the earlier layout stored it, and leave k = 2 with a newer proposal (v = 20)
+    # accepted by replica 0 only: decided or not, a later round must finish it before reading.
+    engine = Engine(str(tmp_path / "data" / "db"))
+    new_keys, legacy = [], []
+    for key_bytes, raw in list(engine.scan(PAXOS_PREFIX, bytes([PAXOS_PREFIX[0] + 1]))):
+        key = decode_paxos_key(key_bytes)
+        new_keys.append(key_bytes)
+        for shard, st in decode_entry(raw, key).items():
+            c = st.committed
+            committed = (c.ballot.bytes, key, c.update.to_bytes())
+            accepted = None
+            if shard == 0 and key[2] == (2).to_bytes(4, "big"):
+                newer = ballot_from_micros(ballot_micros(c.ballot) + 100, node=1)
+                m = Mutation.from_bytes(c.update.to_bytes())
+                ts = ballot_micros(newer)
+                m.rows = [
+                    (ck, [(ts, 0, 0), None, {"v": (ts, (20).to_bytes(4, "big"), 0, 0)}, row[3]]) for ck, row in m.rows
+                ]
+                accepted = (newer.bytes, key, m.to_bytes())
+                promised = newer.bytes
+            else:
+                promised = st.promised.bytes
+            legacy_key = LEGACY_PAXOS_PREFIX + bytes([shard]) + key[0] + partition_suffix(key[1], key[2])
+            legacy.append((legacy_key, marshal.dumps((promised, accepted, committed))))
+    assert len(new_keys) == 5 and len(legacy) == 15
+    engine.write(legacy, new_keys)
+    engine.close()
+
+    server = ServerProcess(tmp_path / "data").start()
+    try:
+        with connected(server) as s:
+            assert [r.v for r in s.execute("SELECT v FROM m.t WHERE k IN (0, 1, 3, 4)")] == [0, 1, 3, 4]
+            serial = SimpleStatement("SELECT v FROM m.t WHERE k = 2", consistency_level=ConsistencyLevel.SERIAL)
+            assert s.execute(serial).one().v == 20  # the in-flight proposal was completed
+            assert s.execute("SELECT v FROM m.t WHERE k = 2").one().v == 20
+            assert s.execute("UPDATE m.t SET v = 21 WHERE k = 2 IF v = 20").was_applied
+            assert s.execute("SELECT value FROM system_views.paxos_state").one().value == 5
+    finally:
+        assert server.stop() == 0, server.log()

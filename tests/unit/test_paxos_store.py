@@ -9,10 +9,10 @@ import pytest
 from paxos import Acceptor, LocalTransport
 from paxos.ballot import ballot_from_micros
 from paxos.messages import Commit, PaxosState, Prepare, Proposal, Propose
-from server.paxos_store import ShardPaxos, StagedWrites, decode_state
+from server.paxos_store import ShardPaxos, StagedWrites, decode_entry, migrate
 from storage.engine import Engine
 from storage.mutation import Mutation
-from storage.replica import Replica, decode_paxos_key
+from storage.replica import LEGACY_PAXOS_PREFIX, PAXOS_PREFIX, Replica, decode_paxos_key, partition_suffix
 
 TABLE = uuid.uuid4().bytes
 PK = b"\x00\x00\x00\x07"
@@ -55,12 +55,14 @@ def test_a_whole_round_is_one_engine_write_with_every_replica(shards):
     assert backends[1].load_state(KEY).accepted == proposal  # ... and read back from memory
     transport.broadcast([0, 1, 2], Commit(proposal))
     (batch,) = engine.batches
-    paxos_keys = [k for k, _ in batch if k.startswith(b"p")]
-    assert sorted(decode_paxos_key(k)[0] for k in paxos_keys) == [0, 1, 2]
-    assert len(batch) == 6  # three Paxos states and the row on three replicas
-    for k, v in batch:
-        if k.startswith(b"p"):
-            assert decode_state(v) == PaxosState(b, None, proposal)
+    paxos_puts = [(k, v) for k, v in batch if k.startswith(PAXOS_PREFIX)]
+    assert len(batch) == 4  # the row on three replicas, and the partition's Paxos state: one value
+    ((k, v),) = paxos_puts
+    assert decode_paxos_key(k) == KEY
+    entry = decode_entry(v, KEY)
+    assert entry == {n: PaxosState(b, None, proposal) for n in range(3)}
+    assert entry[0].committed is entry[1].committed is entry[2].committed  # the update is stored once
+    assert len(v) < 2 * len(proposal.update.to_bytes())
     for n in range(3):  # committed data is readable as soon as the broadcast returns
         _header, rows = backends[n].read(KEY, {})
         assert rows[0][1][2]["v"][1] == b"x"
@@ -68,15 +70,16 @@ def test_a_whole_round_is_one_engine_write_with_every_replica(shards):
 
 def test_a_state_evicted_from_the_cache_is_found_among_the_staged_writes(shards, monkeypatch):
     engine, staged, backends, transport = shards
-    monkeypatch.setattr(ShardPaxos, "CACHE_LIMIT", 1)
+    monkeypatch.setattr(StagedWrites, "CACHE_LIMIT", 1)
     b = ballot_from_micros(1_700_000_000_000_000, 1)
     transport.broadcast([0], Prepare(b, KEY, {}))
     other = (TABLE, 43, b"\x00\x00\x00\x08")
-    transport.broadcast([0], Prepare(b, other, {}))  # pushes KEY out of shard 0's cache
-    assert KEY not in backends[0].cache and engine.batches == []
+    transport.broadcast([0], Prepare(b, other, {}))  # pushes KEY out of the cache
+    assert KEY not in staged.cache and engine.batches == []
     assert backends[0].load_state(KEY).promised == b
+    assert backends[1].load_state(KEY).promised is None  # shard 1 never saw that prepare
     staged.flush()
-    backends[0].cache.clear()
+    staged.cache.clear()
     assert backends[0].load_state(KEY).promised == b and len(engine.batches) == 1
 
 
@@ -93,7 +96,8 @@ def test_a_lost_process_loses_staged_steps_of_every_replica_together(shards, tmp
     # The process dies here: what a fresh start reads is the state after the first round on every
     # replica — as if the second round's messages had been lost, which Paxos tolerates.
     staged.states.clear()
-    fresh = {n: ShardPaxos(Replica(engine, n), StagedWrites(engine)) for n in range(3)}
+    fresh_staged = StagedWrites(engine)
+    fresh = {n: ShardPaxos(Replica(engine, n), fresh_staged) for n in range(3)}
     for n in range(3):
         assert fresh[n].load_state(KEY) == PaxosState(b1, None, p1)
 
@@ -130,4 +134,38 @@ def test_the_commit_merges_into_the_row_its_prepare_read_unless_something_was_wr
     staged.flush()
     _header, rows = shard.read(KEY, point)
     assert rows[0][1][2]["v"][1] == b"b"  # newest timestamp wins: the write in between is not lost
+    engine.close()
+
+
+def test_state_stored_one_value_per_replica_is_converted_at_start(tmp_path):
+    import marshal
+
+    engine = Engine(str(tmp_path / "db"))
+    b1 = ballot_from_micros(1_700_000_000_000_000, 1)
+    b2 = ballot_from_micros(1_700_000_000_000_500, 1)
+    p1 = Proposal(b1, KEY, mutation(b"one", 1_700_000_000_000_000))
+    other = (TABLE, -5, b"\x00\x00\x00\x09")
+
+    def legacy_key(shard, key):
+        return LEGACY_PAXOS_PREFIX + bytes([shard]) + key[0] + partition_suffix(key[1], key[2])
+
+    def legacy(p):
+        return None if p is None else (p.ballot.bytes, p.key, None if p.update is None else p.update.to_bytes())
+
+    old = {
+        legacy_key(0, KEY): (b2.bytes, None, legacy(p1)),
+        legacy_key(1, KEY): (b1.bytes, None, legacy(p1)),
+        legacy_key(2, KEY): (b2.bytes, legacy(Proposal(b2, KEY, None)), None),  # an empty proposal accepted
+        legacy_key(1, other): (b1.bytes, None, None),
+    }
+    engine.write([(k, marshal.dumps(v)) for k, v in old.items()])
+    assert migrate(engine, batch=2) == 4  # chunks of 2: a partition's replicas meet across chunks
+    assert list(engine.scan(LEGACY_PAXOS_PREFIX, PAXOS_PREFIX)) == []
+    shards = {n: ShardPaxos(Replica(engine, n), StagedWrites(engine)) for n in range(3)}
+    assert shards[0].load_state(KEY) == PaxosState(b2, None, p1)
+    assert shards[1].load_state(KEY) == PaxosState(b1, None, p1)
+    assert shards[2].load_state(KEY) == PaxosState(b2, Proposal(b2, KEY, None), None)
+    assert shards[1].load_state(other) == PaxosState(b1, None, None)
+    assert shards[0].load_state(other) == PaxosState()
+    assert migrate(engine) == 0  # nothing left to convert
     engine.close()
