@@ -180,7 +180,11 @@ class Coordinator:
 
     def _require_alive(self, replicas: Sequence[ReplicaId], quorum: int) -> None:
         """Refuse up front when too few replicas are up to ever reach a quorum (Cassandra's Unavailable)."""
-        alive = sum(1 for r in replicas if self.transport.is_alive(r))
+        is_alive = self.transport.is_alive
+        alive = 0
+        for r in replicas:
+            if is_alive(r):
+                alive += 1
         if alive < quorum:
             self.stats.unavailable += 1
             raise PaxosUnavailable(quorum, alive)

@@ -221,20 +221,26 @@ class CasRound:
 
     def _count(self, replica: ReplicaId, reply: object) -> None:
         t = type(reply)
-        if t is Promise:
-            self._see(reply.ballot)  # type: ignore[attr-defined]
+        if t is CommitAck or t is Accepted:
+            self._ok += 1
+        elif t is Promise:
             if reply.promised_ok:  # type: ignore[attr-defined]
                 self._ok += 1
                 self._promises[replica] = reply  # type: ignore[assignment]
-            else:
-                self._no += 1
+                # A promise of our ballot reports nothing above it (a replica's promise is at least its
+                # accepted and committed ballots); its commit is still noted, because step 3 restarts
+                # when a commit's microseconds equal ours and the driver lifts the clock above it.
+                com = reply.committed  # type: ignore[attr-defined]
+                if com is not None:
+                    self._see(com.ballot)
+                return
+            self._no += 1
+            self._see(reply.ballot)  # type: ignore[attr-defined]
             acc, com = reply.accepted, reply.committed  # type: ignore[attr-defined]
             if acc is not None:
                 self._see(acc.ballot)
             if com is not None:
                 self._see(com.ballot)
-        elif t is Accepted or t is CommitAck:
-            self._ok += 1
         elif t is Refused:
             self._see(reply.promised)  # type: ignore[attr-defined]
             self._no += 1

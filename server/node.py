@@ -39,6 +39,7 @@ class Node:
         self.port = config.port
         self.connections: set[Connection] = set()
         self.server: asyncio.AbstractServer | None = None
+        self._rf: dict[str, tuple[dict, int]] = {}  # keyspace -> (its replication options, RF)
 
     # ------------------------------------------------------------ start-up
 
@@ -178,8 +179,15 @@ class Node:
 
     def rf(self, keyspace: str) -> int:
         ks = self.schema.keyspaces.get(keyspace)
-        rf = ks.replication_factor() if ks is not None else 1
-        return max(1, min(rf, self.config.replicas))
+        if ks is None:
+            return 1
+        # Every request asks; the options are parsed again only when ALTER KEYSPACE replaced them.
+        known = self._rf.get(keyspace)
+        if known is not None and known[0] is ks.replication:
+            return known[1]
+        rf = max(1, min(ks.replication_factor(), self.config.replicas))
+        self._rf[keyspace] = (ks.replication, rf)
+        return rf
 
     def consistency_count(self, keyspace: str, cl: int, for_write: bool = False, token=None, check: bool = True) -> int:
         rf = self.rf(keyspace)
