@@ -44,6 +44,11 @@ RAW_WORKLOADS = [
     (RAW_INSERT, "INSERT INTO bench.kv (k, v) VALUES (?, ?)", 1_200_000_000),
     (RAW_LWT, "INSERT INTO bench.kv (k, v) VALUES (?, ?) IF NOT EXISTS", 1_600_000_000),
 ]
+# The same two in turns (A B B A …): both meet the same machine, so their ratio needs no baseline.
+RAW_TURNS = [
+    ("raw EXECUTE in turns: prepared INSERT", RAW_WORKLOADS[0][1], 1_300_000_000),
+    ("raw EXECUTE in turns: LWT INSERT", RAW_WORKLOADS[1][1], 1_700_000_000),
+]
 RAW_SCHEMA = [
     "CREATE KEYSPACE IF NOT EXISTS bench WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
     "CREATE TABLE IF NOT EXISTS bench.kv (k int PRIMARY KEY, v text)",
@@ -78,6 +83,7 @@ DERIVED = [
     ("LWT, commitlog_sync batch / periodic", "batch: LWT INSERT IF NOT EXISTS", "periodic: LWT INSERT IF NOT EXISTS"),
     ("LWT / INSERT, commitlog_sync batch", "batch: LWT INSERT IF NOT EXISTS", "batch: prepared INSERT"),
     ("raw EXECUTE: LWT INSERT / INSERT", RAW_LWT, RAW_INSERT),
+    ("raw EXECUTE: LWT INSERT / INSERT, in turns", RAW_TURNS[1][0], RAW_TURNS[0][0]),
 ]
 
 
@@ -91,6 +97,7 @@ LATENCY = [
     ("LWT INSERT / INSERT, full window", "LWT INSERT IF NOT EXISTS (distinct keys)", "prepared INSERT"),
     ("LWT INSERT / INSERT, in turns", "LWT INSERT IF NOT EXISTS, in turns", "prepared INSERT, in turns with LWT"),
     ("raw EXECUTE: LWT INSERT / INSERT", RAW_LWT, RAW_INSERT),
+    ("raw EXECUTE: LWT INSERT / INSERT, in turns", RAW_TURNS[1][0], RAW_TURNS[0][0]),
 ]
 
 
@@ -138,6 +145,38 @@ def pipelined(name: str, r: dict, error: str, note: str) -> Measurement:
     if r["errors"]:
         m.errors[error] = r["errors"]
     return m
+
+
+def raw_in_turns(port: int, base, duration: float, warmup: float, window: int, timeout: float) -> list[Measurement]:
+    """RAW_TURNS measured in turns, four segments each, on fresh connections (a few ms each)."""
+    from bench.workloads import VALUE
+
+    before = base.burst(port)
+    keys = {name: first for name, _q, first in RAW_TURNS}
+    totals = {name: {"latencies": [], "elapsed": 0.0, "errors": 0} for name, _q, _k in RAW_TURNS}
+
+    def segment(name: str, query: str, seconds: float) -> dict:
+        r = rawproto.execute_pipeline("127.0.0.1", port, RAW_SCHEMA, query, keys[name], VALUE, seconds, window, 0,
+                                      timeout)  # fmt: skip
+        keys[name] += r["sent"]  # every key sent is used: the next segment starts after them
+        return r
+
+    for name, query, _k in RAW_TURNS:
+        segment(name, query, warmup)
+    for j in range(4):
+        for name, query, _k in RAW_TURNS if j % 2 == 0 else reversed(RAW_TURNS):
+            r = segment(name, query, duration / 4)
+            t = totals[name]
+            t["latencies"] += r["latencies"]
+            t["elapsed"] += r["elapsed"]
+            t["errors"] += r["errors"]
+    after = base.burst(port)
+    out = []
+    for name, t in totals.items():
+        m = pipelined(name, t, "not RESULT", "in turns, pipelined, no driver")
+        m.extra["local_baseline"] = math.sqrt(before * after)
+        out.append(m)
+    return out
 
 
 class Baseline:
@@ -307,6 +346,10 @@ def main(argv: list[str] | None = None) -> int:
                     m.extra["local_baseline"] = math.sqrt(before * after)
                     measured.append(m)
                     print(table.line(m), flush=True)
+                if not args.only or any(args.only.lower() in name.lower() for name, _q, _k in RAW_TURNS):
+                    for m in raw_in_turns(srv.port, base, duration, warmup, args.window, args.timeout):
+                        measured.append(m)
+                        print(table.line(m), flush=True)
             if "sync" not in skip and not args.only:
                 from bench import sync_modes, workloads
 
