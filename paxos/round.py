@@ -178,7 +178,8 @@ class CasRound:
         self.commit_acks = min(commit_acks, len(self.replicas))
         self.skip_empty_when_unanimous = skip_empty_when_unanimous
         self.fuse_commit = fuse_commit
-        # The highest ballot seen in any reply: the driver lifts its clock above it.
+        # The highest ballot the replies reported above or beside ours (a promise of our own ballot
+        # contributes only its commit): the driver lifts its clock above it.
         self.highest_seen: Ballot | None = None
         self._phase = _DONE
         self._seq = 0

@@ -141,6 +141,9 @@ class LwtService:
         self.transport = faulty(self.local, node.config.paxos_faults) if node.config.paxos_faults else self.local
         node_id = int.from_bytes(node.host_id.bytes[-6:], "big")
         self.clock = BallotClock(now_micros, node_id)
+        converted = migrate(node.engine)  # data dirs of the earlier layout, before any round
+        if converted:
+            log.info("converted %d replica Paxos states to one value per partition", converted)
         self._observe_disk()
         node.replicas.on_drop.append(lambda _table_id: self.forget())
         self.applied = self.not_applied = self.latency_total_us = self.latency_max_us = 0
@@ -159,9 +162,6 @@ class LwtService:
         # Ballots must stay above every ballot a replica promised, also after the clock went back;
         # purged states leave their highest ballot behind under HIGHEST_BALLOT_KEY.
         engine = self.node.engine
-        converted = migrate(engine)
-        if converted:
-            log.info("converted %d replica Paxos states to one value per partition", converted)
         highest = engine.get(HIGHEST_BALLOT_KEY)
         if highest is not None:
             self.clock.observe(Ballot.from_bytes(highest))
