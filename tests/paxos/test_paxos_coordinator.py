@@ -337,11 +337,12 @@ def test_queue_wait_times_out() -> None:
 # ---- the sans-IO round, fed by hand ------------------------------------------------------------------
 
 
-def _round(update: Any = ("v", 0, 1), replicas: tuple[str, ...] = ("a", "b", "c")) -> CasRound:
+def _round(
+    update: Any = ("v", 0, 1), replicas: tuple[str, ...] = ("a", "b", "c"), commit_acks: int = 2, fuse: bool = False
+) -> CasRound:
     ballot = ballot_from_micros(EPOCH, node=1)
-    return CasRound(
-        "k", replicas, ballot, None, lambda read, ts: (update, update is not None), lww_merge, quorum=2, commit_acks=2
-    )
+    decide = lambda read, ts: (update, update is not None)  # noqa: E731
+    return CasRound("k", replicas, ballot, None, decide, lww_merge, quorum=2, commit_acks=commit_acks, fuse_commit=fuse)
 
 
 def _promise_all(rnd: CasRound) -> Broadcast:
@@ -406,28 +407,26 @@ def test_round_first_rejected_promise_ends_the_round_and_stale_replies_are_ignor
     assert rnd.on_replies(bc.seq, [("b", Promise(rnd.ballot, True, None, None))]) is None
 
 
-def test_round_fused_commit_counts_commit_acks_and_never_waits_for_a_commit_phase() -> None:
-    ballot = ballot_from_micros(EPOCH, node=1)
-    rnd = CasRound("k", ("a", "b", "c"), ballot, None, lambda r, ts: (("v", 0, 1), True), lww_merge,
-                   quorum=2, commit_acks=3, fuse_commit=True)  # fmt: skip
+def _fused_proposal(commit_acks: int) -> tuple[CasRound, Broadcast]:
+    rnd = _round(commit_acks=commit_acks, fuse=True)
     bc = rnd.start()
-    out = rnd.on_replies(bc.seq, [(r, Promise(ballot, True, None, None, None)) for r in bc.targets])
-    assert isinstance(out, Broadcast) and out.message == ProposeAndCommit(Proposal(ballot, "k", ("v", 0, 1)))
-    assert rnd.on_replies(out.seq, [("a", CommitAck(ballot)), ("b", CommitAck(ballot))]) is None  # wants 3
+    out = rnd.on_replies(bc.seq, [(r, Promise(rnd.ballot, True, None, None, None)) for r in bc.targets])
+    assert isinstance(out, Broadcast) and out.message == ProposeAndCommit(Proposal(rnd.ballot, "k", ("v", 0, 1)))
+    return rnd, out
+
+
+def test_round_fused_commit_counts_commit_acks_and_never_waits_for_a_commit_phase() -> None:
+    rnd, out = _fused_proposal(commit_acks=3)
+    ack = CommitAck(rnd.ballot)
+    assert rnd.on_replies(out.seq, [("a", ack), ("b", ack)]) is None  # wants 3
     assert rnd.on_replies(out.seq, [("c", ReplicaDown("c", False))]) == Decided(True, None, 2, 3)  # short
 
 
 def test_round_fused_commit_accepted_by_too_few_is_unknown() -> None:
-    ballot = ballot_from_micros(EPOCH, node=1)
-    rnd = CasRound("k", ("a", "b", "c"), ballot, None, lambda r, ts: (("v", 0, 1), True), lww_merge,
-                   quorum=2, commit_acks=2, fuse_commit=True)  # fmt: skip
-    bc = rnd.start()
-    out = rnd.on_replies(bc.seq, [(r, Promise(ballot, True, None, None, None)) for r in bc.targets])
+    rnd, out = _fused_proposal(commit_acks=2)
     higher = ballot_from_micros(EPOCH + 5, node=2)
-    assert isinstance(out, Broadcast)
-    assert rnd.on_replies(out.seq, [("a", CommitAck(ballot)), ("b", Refused(higher)), ("c", Refused(higher))]) == (
-        Unknown(1, 2)
-    )
+    replies = [("a", CommitAck(rnd.ballot)), ("b", Refused(higher)), ("c", Refused(higher))]
+    assert rnd.on_replies(out.seq, replies) == Unknown(1, 2)
 
 
 def test_round_commit_then_decided() -> None:
