@@ -199,6 +199,7 @@ class LwtService:
         highest = None
         seen = 0
         batch = max(1, self.node.config.paxos_purge_batch)
+        tables = {t.id_bytes for t in self.node.all_tables()}
         for k, v in engine.scan(start, PAXOS_END):
             if seen == batch:
                 break
@@ -208,11 +209,13 @@ class LwtService:
             for promised, accepted, committed in entry_ballots(v):
                 if accepted is not None and (committed is None or accepted > committed):
                     settled = False
-                    break
                 for b in (promised, accepted, committed):
                     if b is not None and (newest is None or b > newest):
                         newest = b
-            if not settled or (newest is not None and ballot_micros(newest) >= older_than_micros):
+            # The state of a dropped table goes whatever it holds (a round still in flight when the
+            # table was dropped, under paxos_faults, can write it back after DROP TABLE deleted it).
+            dropped = decode_paxos_key(k)[0] not in tables
+            if not dropped and (not settled or (newest is not None and ballot_micros(newest) >= older_than_micros)):
                 continue
             if newest is not None and (highest is None or newest > highest):
                 highest = newest

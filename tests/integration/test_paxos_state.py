@@ -148,3 +148,50 @@ def test_paxos_state_of_an_earlier_data_dir_is_converted_with_its_proposal_in_fl
             assert s.execute("SELECT value FROM system_views.paxos_state").one().value == 5
     finally:
         assert server.stop() == 0, server.log()
+
+
+def test_paxos_state_left_for_a_dropped_table_is_purged(tmp_path):
+    """A round still in flight when its table was dropped (possible under paxos_faults) can write the
+    partition's state back after DROP TABLE deleted it: the purge removes such state at once, whatever
+    the retention, and keeps its ballot as the highest seen."""
+    import uuid
+
+    from paxos.ballot import ballot_from_micros, ballot_micros
+    from paxos.messages import PaxosState
+    from server.paxos_store import encode_entry
+    from storage.engine import Engine
+    from storage.replica import paxos_key
+    from tests.conftest import ServerProcess, connected, create_keyspace
+
+    env = {"CQLD_PAXOS_STATE_RETENTION_S": "3600", "CQLD_PAXOS_PURGE_INTERVAL_S": "1"}
+    server = ServerProcess(tmp_path / "data", env=env).start()
+    with connected(server) as s:
+        create_keyspace(s, "o")
+        s.execute("CREATE TABLE o.t (k int PRIMARY KEY, v int)")
+        for k in range(3):
+            assert s.execute(f"INSERT INTO o.t (k, v) VALUES ({k}, 0) IF NOT EXISTS").was_applied
+    assert server.stop() == 0
+
+    orphan = ballot_from_micros(int(time.time() * 1e6) + 3_600_000_000, node=9)  # an hour ahead of the clock
+    engine = Engine(str(tmp_path / "data" / "db"))
+    engine.write([(paxos_key(uuid.uuid4().bytes, 7, b"\x00\x00\x00\x01"), encode_entry({0: PaxosState(orphan)}))])
+    engine.close()
+
+    server = ServerProcess(tmp_path / "data", env=env).start()
+    try:
+        with connected(server) as s:
+            count = "SELECT value FROM system_views.paxos_state"
+            deadline = time.monotonic() + 10
+            while s.execute(count).one().value != 3 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert s.execute(count).one().value == 3  # the orphan went, the table's own state stayed
+    finally:
+        assert server.stop() == 0, server.log()
+    server = ServerProcess(tmp_path / "data", env=env).start()  # the orphan is no longer on disk
+    try:
+        with connected(server) as s:
+            assert s.execute("UPDATE o.t SET v = 1 WHERE k = 0 IF v = 0").was_applied
+            wt = s.execute("SELECT writetime(v) FROM o.t WHERE k = 0").one()[0]
+            assert wt > ballot_micros(orphan)  # its ballot was kept: new ballots stay above it
+    finally:
+        assert server.stop() == 0, server.log()
