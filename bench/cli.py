@@ -61,6 +61,11 @@ DERIVED = [
         "LWT INSERT IF NOT EXISTS, in turns",
         "prepared INSERT, in turns with LWT",
     ),
+    (
+        "LWT UPDATE IF (distinct) / plain UPDATE (distinct)",
+        "LWT UPDATE IF v = ? (distinct keys)",
+        "plain UPDATE (distinct keys)",
+    ),
     ("LWT UPDATE IF (hot) / plain UPDATE (hot)", "LWT UPDATE IF v = ? (4 hot keys)", "plain UPDATE (4 hot keys)"),
     (
         "LWT, 8 clients on 1 key / uncontended LWT",

@@ -184,6 +184,21 @@ def run_all(
     if m:
         m.extra["applied"] = tally_one_ins.fraction()
     s.window = saved
+
+    # -- uncontended LWT UPDATE: each op a compare-and-set on its own row (the rows the INSERT workload
+    # wrote, each holding VALUE), so every condition holds; a second pass over the rows expects the
+    # value the first pass set.
+    def lwt_update_own_row(i: int):
+        lap = i // written
+        expected = VALUE if lap == 0 else f"lap {lap}"
+        return [(p_lwt_upd, (f"lap {lap + 1}", ins_base + i % written, expected))]
+
+    # Its plain counterpart rewrites each row with the value it holds, so the conditions still hold.
+    go("plain UPDATE (distinct keys)", lambda i: [(p_upd, (VALUE, ins_base + i % written))])
+    tally_own = Tally()
+    m = go("LWT UPDATE IF v = ? (distinct keys)", lwt_update_own_row, on_result=tally_own)
+    if m:
+        m.extra["applied"] = tally_own.fraction()
     hot = base()
     for k in range(CONTENDED_KEYS):
         session.execute(p_ins, (hot + k, "0"))
