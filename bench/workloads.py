@@ -16,6 +16,7 @@ KEYSPACE = "bench"
 VALUE = "cqld-bench-value-0123456789abcde"  # 32 characters of text per row
 CONTENDED_KEYS = 4
 BATCH_SIZE = 10  # statements per batch: 5 partitions written in each of 2 tables
+PRELOAD = 20_000  # rows loaded for the reads and updates when the INSERT workload is filtered out
 ONE_IN_FLIGHT = "1 in flight"
 INTERLEAVED_INSERT = "prepared INSERT, in turns with LWT"
 INTERLEAVED_LWT = "LWT INSERT IF NOT EXISTS, in turns"
@@ -113,9 +114,11 @@ def run_all(
     # -- prepared INSERT / SELECT: the core numbers.  The SELECT reads the rows the INSERT wrote.
     ins_base = base()
     m = go("prepared INSERT", lambda i: [(p_ins, (ins_base + i, VALUE))])
-    if m is None:  # filtered out: load a few rows for the reads
-        session.execute(p_ins, (ins_base, VALUE))
-    written = max(1, m.extra["next"] if m else 1)
+    if m is None:  # filtered out: load rows for the reads and the updates of distinct rows
+        from cassandra.concurrent import execute_concurrent_with_args
+
+        execute_concurrent_with_args(session, p_ins, [(ins_base + i, VALUE) for i in range(PRELOAD)], concurrency=128)
+    written = max(1, m.extra["next"] if m else PRELOAD)
     go("prepared SELECT by key", lambda i: [(p_sel, (ins_base + i % written,))])
 
     # -- unprepared but repeated: the same text every time (server statement cache) vs. text that changes
