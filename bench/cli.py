@@ -153,28 +153,29 @@ def pipelined(name: str, r: dict, error: str, note: str) -> Measurement:
 
 
 def raw_in_turns(port: int, base, duration: float, warmup: float, window: int, timeout: float) -> list[Measurement]:
-    """RAW_TURNS measured in turns, four segments each, on fresh connections (a few ms each)."""
+    """RAW_TURNS measured in turns (`load.turns`), each segment on a fresh connection (a few ms each)."""
+    from bench.load import SEGMENTS, turns
     from bench.workloads import VALUE
 
     before = base.burst(port)
+    queries = {name: query for name, query, _k in RAW_TURNS}
     keys = {name: first for name, _q, first in RAW_TURNS}
-    totals = {name: {"latencies": [], "elapsed": 0.0, "errors": 0} for name, _q, _k in RAW_TURNS}
+    totals = {name: {"latencies": [], "elapsed": 0.0, "errors": 0} for name in queries}
 
-    def segment(name: str, query: str, seconds: float) -> dict:
-        r = rawproto.execute_pipeline("127.0.0.1", port, RAW_SCHEMA, query, keys[name], VALUE, seconds, window, 0,
-                                      timeout)  # fmt: skip
+    def segment(name: str, seconds: float) -> dict:
+        r = rawproto.execute_pipeline("127.0.0.1", port, RAW_SCHEMA, queries[name], keys[name], VALUE, seconds,
+                                      window, 0, timeout)  # fmt: skip
         keys[name] += r["sent"]  # every key sent is used: the next segment starts after them
         return r
 
-    for name, query, _k in RAW_TURNS:
-        segment(name, query, warmup)
-    for j in range(4):
-        for name, query, _k in RAW_TURNS if j % 2 == 0 else reversed(RAW_TURNS):
-            r = segment(name, query, duration / 4)
-            t = totals[name]
-            t["latencies"] += r["latencies"]
-            t["elapsed"] += r["elapsed"]
-            t["errors"] += r["errors"]
+    for name in queries:
+        segment(name, warmup)
+    for name in turns(list(queries)):
+        r = segment(name, duration / SEGMENTS)
+        t = totals[name]
+        t["latencies"] += r["latencies"]
+        t["elapsed"] += r["elapsed"]
+        t["errors"] += r["errors"]
     after = base.burst(port)
     out = []
     for name, t in totals.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,34 +159,40 @@ def measure(
     return m
 
 
+SEGMENTS = 4  # turns per workload when workloads are measured in turns
+
+
+def turns(names: list, segments: int = SEGMENTS) -> Iterator:
+    """A B B A A B …: every name once per segment, in reversed order every other segment, so that neither
+    workload always runs right after the other (a compaction or a purge started by one lands on both)."""
+    for j in range(segments):
+        yield from names if j % 2 == 0 else reversed(names)
+
+
 def interleaved(
     session,
     ops: dict[str, MakeOp],
     *,
     duration: float,
     warmup: float,
-    segments: int = 4,
     window: int = 128,
     timeout: float = 30.0,
-    starts: dict[str, int] | None = None,
 ) -> list[Measurement]:
-    """Workloads measured in turns (A B B A A B …, `segments` turns each, `duration` in all per workload),
-    so that both meet the same machine: their ops/s ratio needs no baseline to correct for load that
-    comes and goes (which a shared machine's does within seconds)."""
-    names = list(ops)
-    nxt = dict(starts or {})
-    total: dict[str, list] = {n: [0, 0.0, [], Counter()] for n in names}
-    for n in names:
+    """Workloads measured in turns (`turns`, `duration` in all per workload), so that both meet the same
+    machine: their ops/s ratio needs no baseline to correct for load that comes and goes (which a shared
+    machine's does within seconds)."""
+    nxt = dict.fromkeys(ops, 0)
+    total: dict[str, list] = {n: [0, 0.0, [], Counter()] for n in ops}
+    for n in ops:
         if warmup > 0:
-            *_, nxt[n] = run(session, ops[n], duration=warmup, window=window, start=nxt.get(n, 0), timeout=timeout)
-    for j in range(segments):
-        for n in names if j % 2 == 0 else reversed(names):
-            done, elapsed, lat, errors, nxt[n] = run(
-                session, ops[n], duration=duration / segments, window=window, start=nxt.get(n, 0), timeout=timeout
-            )
-            t = total[n]
-            t[0] += done
-            t[1] += elapsed
-            t[2] += lat
-            t[3].update(errors)
+            *_, nxt[n] = run(session, ops[n], duration=warmup, window=window, start=nxt[n], timeout=timeout)
+    for n in turns(list(ops)):
+        done, elapsed, lat, errors, nxt[n] = run(
+            session, ops[n], duration=duration / SEGMENTS, window=window, start=nxt[n], timeout=timeout
+        )
+        t = total[n]
+        t[0] += done
+        t[1] += elapsed
+        t[2] += lat
+        t[3].update(errors)
     return [Measurement(n, t[0], t[1], t[2], t[3], note="interleaved") for n, t in total.items()]

@@ -76,28 +76,40 @@ def run_all(
     def base() -> int:
         return next(ranges) * RANGE
 
-    def go(name: str, make_op, *, note: str = "", on_result=None, start: int = 0) -> Measurement | None:
-        if only and only.lower() not in name.lower():
-            return None
+    def bracketed(names: list[str], take: Callable[[], list[Measurement]]) -> list[Measurement]:
+        """`take()` between two baseline bursts, unless `only` leaves out every one of `names`."""
+        if only and not any(only.lower() in n.lower() for n in names):
+            return []
         before = local.get("last") or (s.baseline() if s.baseline else None)
-        m = measure(
-            name,
-            session,
-            make_op,
-            duration=s.duration,
-            warmup=s.warmup,
-            window=s.window,
-            timeout=s.timeout,
-            on_result=on_result,
-            note=note,
-            start=start,
-        )
+        taken = take()
         if s.baseline:
             local["last"] = after = s.baseline()
-            m.extra["local_baseline"] = math.sqrt(before * after)
-        out.append(m)
-        progress(m)
-        return m
+            for m in taken:
+                m.extra["local_baseline"] = math.sqrt(before * after)
+        for m in taken:
+            out.append(m)
+            progress(m)
+        return taken
+
+    def go(name: str, make_op, *, note: str = "", on_result=None, start: int = 0) -> Measurement | None:
+        taken = bracketed(
+            [name],
+            lambda: [
+                measure(
+                    name,
+                    session,
+                    make_op,
+                    duration=s.duration,
+                    warmup=s.warmup,
+                    window=s.window,
+                    timeout=s.timeout,
+                    on_result=on_result,
+                    note=note,
+                    start=start,
+                )
+            ],
+        )
+        return taken[0] if taken else None
 
     prep = session.prepare
     p_ins = prep("INSERT INTO kv (k, v) VALUES (?, ?)")
@@ -149,10 +161,9 @@ def run_all(
         m.extra["applied"] = tally_ins.fraction()
 
     # -- the same two, measured in turns: both meet the same machine, so their ratio needs no baseline
-    if not only or any(only.lower() in n.lower() for n in (INTERLEAVED_INSERT, INTERLEAVED_LWT)):
-        before = local.get("last") or (s.baseline() if s.baseline else None)
+    def in_turns() -> list[Measurement]:
         pair_ins, pair_lwt = base(), base()
-        pair = interleaved(
+        return interleaved(
             session,
             {
                 INTERLEAVED_INSERT: lambda i: [(p_ins, (pair_ins + i, VALUE))],
@@ -163,13 +174,8 @@ def run_all(
             window=s.window,
             timeout=s.timeout,
         )
-        after = s.baseline() if s.baseline else None
-        for m in pair:
-            if before and after:
-                local["last"] = after
-                m.extra["local_baseline"] = math.sqrt(before * after)
-            out.append(m)
-            progress(m)
+
+    bracketed([INTERLEAVED_INSERT, INTERLEAVED_LWT], in_turns)
 
     # -- latency proper: one request at a time, so nothing queues and p50 is the round trip itself
     # (with 128 in flight, p50 is mostly time spent waiting behind the other 127).

@@ -71,6 +71,11 @@ def _error(token: Token | None, message: str) -> CqlSyntaxError:
     return CqlSyntaxError(message)
 
 
+def _table(children: list) -> ast.TableName:
+    """The (first) table, type, function or view name among a rule's children."""
+    return next(x for x in children if isinstance(x, ast.TableName))
+
+
 def _unquote_string(text: str) -> str:
     if text.startswith("$$"):
         return text[2:-2]
@@ -314,7 +319,7 @@ class CqlTransformer(Transformer):
 
     def select_stmt(self, c: list) -> ast.Select:
         p = _parts(c)
-        table = next(x for x in c if isinstance(x, ast.TableName))
+        table = _table(c)
         return ast.Select(
             table=table,
             selectors=p["selectors"],
@@ -511,7 +516,7 @@ class CqlTransformer(Transformer):
 
     def delete_stmt(self, c: list) -> ast.Delete:
         p = _parts(c)
-        table = next(x for x in c if isinstance(x, ast.TableName))
+        table = _table(c)
         return ast.Delete(
             table,
             p.get("targets", ()),
@@ -592,17 +597,13 @@ class CqlTransformer(Transformer):
     def or_replace(self, c: list) -> _Part:
         return _Part("or_replace")
 
-    def fn_arg(self, c: list) -> tuple:
+    def type_list(self, c: list) -> tuple:
         return tuple(_nodes(c))
 
-    def fn_arg_list(self, c: list) -> tuple:
-        return tuple(_nodes(c))
+    fn_arg = fn_arg_list = type_list  # (name, type) and lists of them: tuples of their parts
 
     def fn_null_policy(self, c: list) -> _Part:
         return _Part("null_policy")
-
-    def type_list(self, c: list) -> tuple:
-        return tuple(_nodes(c))
 
     def fn_signature(self, c: list) -> _Part:
         nodes = _nodes(c)
@@ -610,13 +611,13 @@ class CqlTransformer(Transformer):
 
     def create_function(self, c: list) -> ast.CreateFunction:
         p = _parts(c)
-        name = next(x for x in c if isinstance(x, ast.TableName))
+        name = _table(c)
         args = next((x for x in c if isinstance(x, tuple)), ())
         return ast.CreateFunction(name, p.get("if_not_exists", False), tuple(t for _n, t in args))
 
     def drop_function(self, c: list) -> ast.DropFunction:
         p = _parts(c)
-        name = next(x for x in c if isinstance(x, ast.TableName))
+        name = _table(c)
         return ast.DropFunction(name, p.get("if_exists", False), False, p.get("signature"))
 
     def create_aggregate(self, c: list) -> ast.CreateFunction:
@@ -629,35 +630,31 @@ class CqlTransformer(Transformer):
 
     def drop_aggregate(self, c: list) -> ast.DropFunction:
         p = _parts(c)
-        name = next(x for x in c if isinstance(x, ast.TableName))
+        name = _table(c)
         return ast.DropFunction(name, p.get("if_exists", False), True, p.get("signature"))
 
     def create_view(self, c: list) -> ast.MaterializedViewStatement:
         p = _parts(c)
-        return ast.MaterializedViewStatement(
-            "create", next(x for x in c if isinstance(x, ast.TableName)), p.get("if_not_exists", False)
-        )
+        return ast.MaterializedViewStatement("create", _table(c), p.get("if_not_exists", False))
 
     def alter_view(self, c: list) -> ast.MaterializedViewStatement:
-        return ast.MaterializedViewStatement("alter", next(x for x in c if isinstance(x, ast.TableName)))
+        return ast.MaterializedViewStatement("alter", _table(c))
 
     def drop_view(self, c: list) -> ast.MaterializedViewStatement:
         p = _parts(c)
-        return ast.MaterializedViewStatement(
-            "drop", next(x for x in c if isinstance(x, ast.TableName)), p.get("if_exists", False)
-        )
+        return ast.MaterializedViewStatement("drop", _table(c), p.get("if_exists", False))
 
     def create_trigger(self, c: list) -> ast.TriggerStatement:
         p = _parts(c)
         name = next(x for x in _nodes(c) if isinstance(x, str))
-        table = next(x for x in c if isinstance(x, ast.TableName))
-        cls = next(str(t)[1:-1] for t in c if isinstance(t, Token) and t.type == "STRING")
+        table = _table(c)
+        cls = next(_unquote_string(str(t)) for t in c if isinstance(t, Token) and t.type == "STRING")
         return ast.TriggerStatement("create", name, table, p.get("if_not_exists", False), cls)
 
     def drop_trigger(self, c: list) -> ast.TriggerStatement:
         p = _parts(c)
         name = next(x for x in _nodes(c) if isinstance(x, str))
-        table = next(x for x in c if isinstance(x, ast.TableName))
+        table = _table(c)
         return ast.TriggerStatement("drop", name, table, p.get("if_exists", False))
 
     # ------------------------------------------------------------ roles and permissions
@@ -665,14 +662,14 @@ class CqlTransformer(Transformer):
     def role_name(self, c: list) -> str:
         tok = c[0]
         if isinstance(tok, Token) and tok.type == "STRING":
-            return str(tok)[1:-1].replace("''", "'")
+            return _unquote_string(str(tok))
         return tok
 
     def bool_lit(self, c: list) -> bool:
         return str(c[0]).lower() == "true"
 
     def ro_password(self, c: list) -> tuple:
-        return ("password", str(c[-1])[1:-1].replace("''", "'"))
+        return ("password", _unquote_string(str(c[-1])))
 
     def ro_login(self, c: list) -> tuple:
         return ("login", c[-1])
@@ -691,9 +688,7 @@ class CqlTransformer(Transformer):
         p = _parts(c)
         nodes = [x for x in _nodes(c) if not isinstance(x, _Part)]
         options = dict(x for x in nodes[1:] if isinstance(x, tuple))
-        password = next(
-            (str(t)[1:-1].replace("''", "'") for t in c if isinstance(t, Token) and t.type == "STRING"), None
-        )
+        password = next((_unquote_string(str(t)) for t in c if isinstance(t, Token) and t.type == "STRING"), None)
         if user and password is not None:
             options["password"] = password
         if user and action == "create":
@@ -816,7 +811,7 @@ class CqlTransformer(Transformer):
 
     def create_table(self, c: list) -> ast.CreateTable:
         p = _parts(c)
-        table = next(x for x in c if isinstance(x, ast.TableName))
+        table = _table(c)
         columns = tuple(x.column for x in c if isinstance(x, _ColumnItem))
         inline = [x.column.name for x in c if isinstance(x, _ColumnItem) and x.primary_key]
         keys = [x for x in c if isinstance(x, _PrimaryKeyItem)]
@@ -875,7 +870,7 @@ class CqlTransformer(Transformer):
 
     def alter_table(self, c: list) -> ast.AlterTable:
         p = _parts(c)
-        table = next(x for x in c if isinstance(x, ast.TableName))
+        table = _table(c)
         action = next(x for x in c if isinstance(x, dict))
         return ast.AlterTable(table, if_exists=p.get("if_exists", False), **action)
 
@@ -917,13 +912,13 @@ class CqlTransformer(Transformer):
 
     def drop_table(self, c: list) -> ast.DropTable:
         p = _parts(c)
-        return ast.DropTable(next(x for x in c if isinstance(x, ast.TableName)), p.get("if_exists", False))
+        return ast.DropTable(_table(c), p.get("if_exists", False))
 
     # ------------------------------------------------------------ types and indexes
 
     def create_type(self, c: list) -> ast.CreateType:
         p = _parts(c)
-        name = next(x for x in c if isinstance(x, ast.TableName))
+        name = _table(c)
         fields = tuple(x for x in c if isinstance(x, tuple))
         return ast.CreateType(name, p.get("if_not_exists", False), fields)
 
@@ -932,7 +927,7 @@ class CqlTransformer(Transformer):
 
     def alter_type(self, c: list) -> ast.AlterType:
         p = _parts(c)
-        name = next(x for x in c if isinstance(x, ast.TableName))
+        name = _table(c)
         action = next(x for x in c if isinstance(x, dict))
         return ast.AlterType(name, if_exists=p.get("if_exists", False), **action)
 
@@ -946,11 +941,11 @@ class CqlTransformer(Transformer):
 
     def drop_type(self, c: list) -> ast.DropType:
         p = _parts(c)
-        return ast.DropType(next(x for x in c if isinstance(x, ast.TableName)), p.get("if_exists", False))
+        return ast.DropType(_table(c), p.get("if_exists", False))
 
     def create_index(self, c: list) -> ast.CreateIndex:
         p = _parts(c)
-        table = next(x for x in c if isinstance(x, ast.TableName))
+        table = _table(c)
         name = next((x for x in c if isinstance(x, str) and not isinstance(x, Token)), None)
         target, column = p["target"]
         custom_class, props = p.get("using_class", (None, {}))
@@ -982,7 +977,7 @@ class CqlTransformer(Transformer):
 
     def drop_index(self, c: list) -> ast.DropIndex:
         p = _parts(c)
-        return ast.DropIndex(next(x for x in c if isinstance(x, ast.TableName)), p.get("if_exists", False))
+        return ast.DropIndex(_table(c), p.get("if_exists", False))
 
     # ------------------------------------------------------------ DESCRIBE
 

@@ -292,53 +292,43 @@ class LwtService:
         keys = stmt.keys(values)
         token, pk = keys[0]
         cks = stmt.clusterings(values)
-        ck, ck_values = cks[0]
+        ck = cks[0][0]
         rf = node.rf(table.keyspace)
         placement = node.replicas.placement(token, rf)
         quorum = len(placement) // 2 + 1
         commit_acks = node.consistency_count(
             table.keyspace, params.consistency, for_write=True, token=token, check=False
         )
-        static_target = stmt.static_only or not table.clustering
         if not (table.clustering and stmt.static_only):
             # One row (the only one when the table has no clustering columns): point lookups.
             read_request = ck
         else:
             read_request = {"limit": 1}  # the statics, and the first row they ride on
         pk_values = split_partition_key(pk, len(table.partition_key))
-        ts_holder: list[int] = []
 
         def current_row(header, rows, now_s):
             live = live_rows(table, pk_values, header, rows, now_s, include_static_only=True)
             row = next((r for r in live if r.ck == ck and not r.static_only), None)
             # Statics ride on every row of the partition, or alone when it has no rows.
             static_row = row if row is not None else (live[0] if live else None)
-            return live, row, static_row
+            return row, static_row
 
         def decide(merged, timestamp: int):
             header, rows = merged
-            now_s = int(time.time())
-            _live, row, static_row = current_row(header, rows, now_s)
-            if stmt.if_not_exists:
+            row, static_row = current_row(header, rows, int(time.time()))
+            base = static_row.values if static_row is not None else {}  # the row's, else the statics
+            if stmt.if_not_exists or stmt.if_exists:
                 if table.clustering and stmt.static_only:
-                    exists = static_row is not None and any(c.name in static_row.values for c in table.statics)
+                    exists = static_row is not None and any(c.name in base for c in table.statics)
                 else:
                     exists = row is not None
-                ok = not exists
-            elif stmt.if_exists:
-                if stmt.static_only and table.clustering:
-                    ok = static_row is not None and any(c.name in static_row.values for c in table.statics)
-                else:
-                    ok = row is not None
+                ok = exists if stmt.if_exists else not exists
             else:
-                values_now = (row or static_row).values if (row or static_row) else {}
-                ok = all(c.applies_to(values_now, values) for c in stmt.conditions)
+                ok = all(c.applies_to(base, values) for c in stmt.conditions)
             if not ok:
                 return None, False
-            base = (row or static_row).values if (row or static_row) else {}
             _ts, ttl = stmt.write_params(values, None)
             muts = stmt.mutations(values, timestamp, ttl, current=lambda *_a: base, keys=keys, cks=cks)
-            ts_holder.append(timestamp)
             if not muts:
                 return None, True
             m = muts[0]
@@ -347,7 +337,7 @@ class LwtService:
             return m, True
 
         try:
-            result = await node.lwt.coordinator.cas(
+            result = await self.coordinator.cas(
                 (table.id_bytes, token, pk),
                 [r.shard for r in placement],
                 read_request,
@@ -360,16 +350,16 @@ class LwtService:
         except PaxosError as e:
             raise cas_error(e, params) from None
         self.count(result.applied, started)
-        return self.result(stmt, result.applied, result.read, current_row, static_target)
+        return self.result(stmt, result.applied, result.read, current_row)
 
-    def result(self, stmt, applied: bool, merged, current_row, static_target) -> Result:
+    def result(self, stmt, applied: bool, merged, current_row) -> Result:
         table = stmt.table
         ks, name = table.keyspace, table.name
         if applied and self.node.config.lwt_result_shape != "scylla":
             return Result(_applied_body(ks, name))
         specs = [msg.ColumnSpec(ks, name, "[applied]", APPLIED.option())]
         header, rows = merged
-        _live, row, static_row = current_row(header, rows, int(time.time()))
+        row, static_row = current_row(header, rows, int(time.time()))
         if stmt.if_exists or stmt.if_not_exists:
             cols = table.star
         else:

@@ -70,9 +70,6 @@ class AccessStatements:
 
     # ------------------------------------------------------------ roles
 
-    def _changed(self) -> None:
-        self.node.schema_changed()
-
     def _RoleStatement(self, session, s: ast.RoleStatement) -> Result:
         for option in s.options:
             if option not in SUPPORTED_ROLE_OPTIONS:
@@ -83,26 +80,21 @@ class AccessStatements:
                 if s.if_flag:
                     return Result(msg.VOID_BODY)
                 raise InvalidRequest(f"{s.name} already exists")
-            self.roles[s.name] = {
-                "super": bool(s.options.get("superuser", False)),
-                "login": bool(s.options.get("login", False)),
-                "member_of": [],
-            }
+            role = self.roles[s.name] = {"super": False, "login": False, "member_of": []}
         elif role is None:
             if s.if_flag:
                 return Result(msg.VOID_BODY)
             raise InvalidRequest(f"{s.name} doesn't exist")
-        elif s.action == "alter":
-            if "superuser" in s.options:
-                role["super"] = bool(s.options["superuser"])
-            if "login" in s.options:
-                role["login"] = bool(s.options["login"])
+        if s.action in ("create", "alter"):
+            for option, field in (("superuser", "super"), ("login", "login")):
+                if option in s.options:
+                    role[field] = bool(s.options[option])
         else:
             del self.roles[s.name]
             for other in self.roles.values():
                 if s.name in other["member_of"]:
                     other["member_of"].remove(s.name)
-        self._changed()
+        self.node.schema_changed()
         return Result(msg.VOID_BODY)
 
     def _GrantRole(self, session, s: ast.GrantRole) -> Result:
@@ -120,7 +112,7 @@ class AccessStatements:
             if s.role == s.grantee or s.grantee in self._granted(s.role):
                 raise InvalidRequest(f"{s.grantee} is a member of {s.role}")
             member_of.append(s.role)
-        self._changed()
+        self.node.schema_changed()
         return Result(msg.VOID_BODY)
 
     def _granted(self, name: str) -> list[str]:

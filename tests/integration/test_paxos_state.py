@@ -85,6 +85,21 @@ def test_lwt_counters(session, keyspace):
     assert after["paxos_engine_writes"] - before["paxos_engine_writes"] == 2
 
 
+def _lwt_rows_written(tmp_path, keyspace: str, rows: dict, env: dict | None = None) -> None:
+    """A server of its own writes `rows` (k -> v) into `keyspace`.t with IF NOT EXISTS, then stops."""
+    with serving(tmp_path, env=env, keyspace=keyspace) as (_server, s):
+        s.execute(f"CREATE TABLE {keyspace}.t (k int PRIMARY KEY, v int)")
+        for k, v in rows.items():
+            assert s.execute(f"INSERT INTO {keyspace}.t (k, v) VALUES ({k}, {v}) IF NOT EXISTS").was_applied
+
+
+def _stopped_server_engine(tmp_path):
+    """The engine of the data dir `serving(tmp_path)` uses, opened while no server runs."""
+    from storage.engine import Engine
+
+    return Engine(str(tmp_path / "data" / "db"))
+
+
 def test_paxos_state_of_an_earlier_data_dir_is_converted_with_its_proposal_in_flight(tmp_path):
     """A data dir written before the one-value-per-partition layout (one value per replica): after a
     restart every decided value reads back, and a proposal accepted by one replica only is completed by
@@ -96,22 +111,14 @@ def test_paxos_state_of_an_earlier_data_dir_is_converted_with_its_proposal_in_fl
 
     from paxos.ballot import ballot_from_micros, ballot_micros
     from server.paxos_store import decode_entry
-    from storage.engine import Engine
     from storage.mutation import Mutation
     from storage.replica import LEGACY_PAXOS_PREFIX, PAXOS_PREFIX, decode_paxos_key, partition_suffix
-    from tests.conftest import ServerProcess, connected, create_keyspace
 
-    server = ServerProcess(tmp_path / "data").start()
-    with connected(server) as s:
-        create_keyspace(s, "m")
-        s.execute("CREATE TABLE m.t (k int PRIMARY KEY, v int)")
-        for k in range(5):
-            assert s.execute(f"INSERT INTO m.t (k, v) VALUES ({k}, {k}) IF NOT EXISTS").was_applied
-    assert server.stop() == 0
+    _lwt_rows_written(tmp_path, "m", {k: k for k in range(5)})
 
     # Rewrite the state as the earlier layout stored it, and leave k = 2 with a newer proposal (v = 20)
     # accepted by replica 0 only: decided or not, a later round must finish it before reading.
-    engine = Engine(str(tmp_path / "data" / "db"))
+    engine = _stopped_server_engine(tmp_path)
     new_keys, legacy = [], []
     for key_bytes, raw in list(engine.scan(PAXOS_PREFIX, bytes([PAXOS_PREFIX[0] + 1]))):
         key = decode_paxos_key(key_bytes)
@@ -137,17 +144,13 @@ def test_paxos_state_of_an_earlier_data_dir_is_converted_with_its_proposal_in_fl
     engine.write(legacy, new_keys)
     engine.close()
 
-    server = ServerProcess(tmp_path / "data").start()
-    try:
-        with connected(server) as s:
-            assert [r.v for r in s.execute("SELECT v FROM m.t WHERE k IN (0, 1, 3, 4)")] == [0, 1, 3, 4]
-            serial = SimpleStatement("SELECT v FROM m.t WHERE k = 2", consistency_level=ConsistencyLevel.SERIAL)
-            assert s.execute(serial).one().v == 20  # the in-flight proposal was completed
-            assert s.execute("SELECT v FROM m.t WHERE k = 2").one().v == 20
-            assert s.execute("UPDATE m.t SET v = 21 WHERE k = 2 IF v = 20").was_applied
-            assert s.execute("SELECT value FROM system_views.paxos_state").one().value == 5
-    finally:
-        assert server.stop() == 0, server.log()
+    with serving(tmp_path) as (_server, s):
+        assert [r.v for r in s.execute("SELECT v FROM m.t WHERE k IN (0, 1, 3, 4)")] == [0, 1, 3, 4]
+        serial = SimpleStatement("SELECT v FROM m.t WHERE k = 2", consistency_level=ConsistencyLevel.SERIAL)
+        assert s.execute(serial).one().v == 20  # the in-flight proposal was completed
+        assert s.execute("SELECT v FROM m.t WHERE k = 2").one().v == 20
+        assert s.execute("UPDATE m.t SET v = 21 WHERE k = 2 IF v = 20").was_applied
+        assert s.execute("SELECT value FROM system_views.paxos_state").one().value == 5
 
 
 def test_paxos_state_left_for_a_dropped_table_is_purged(tmp_path):
@@ -159,39 +162,23 @@ def test_paxos_state_left_for_a_dropped_table_is_purged(tmp_path):
     from paxos.ballot import ballot_from_micros, ballot_micros
     from paxos.messages import PaxosState
     from server.paxos_store import encode_entry
-    from storage.engine import Engine
     from storage.replica import paxos_key
-    from tests.conftest import ServerProcess, connected, create_keyspace
 
     env = {"CQLD_PAXOS_STATE_RETENTION_S": "3600", "CQLD_PAXOS_PURGE_INTERVAL_S": "1"}
-    server = ServerProcess(tmp_path / "data", env=env).start()
-    with connected(server) as s:
-        create_keyspace(s, "o")
-        s.execute("CREATE TABLE o.t (k int PRIMARY KEY, v int)")
-        for k in range(3):
-            assert s.execute(f"INSERT INTO o.t (k, v) VALUES ({k}, 0) IF NOT EXISTS").was_applied
-    assert server.stop() == 0
+    _lwt_rows_written(tmp_path, "o", dict.fromkeys(range(3), 0), env)
 
     orphan = ballot_from_micros(int(time.time() * 1e6) + 3_600_000_000, node=9)  # an hour ahead of the clock
-    engine = Engine(str(tmp_path / "data" / "db"))
+    engine = _stopped_server_engine(tmp_path)
     engine.write([(paxos_key(uuid.uuid4().bytes, 7, b"\x00\x00\x00\x01"), encode_entry({0: PaxosState(orphan)}))])
     engine.close()
 
-    server = ServerProcess(tmp_path / "data", env=env).start()
-    try:
-        with connected(server) as s:
-            count = "SELECT value FROM system_views.paxos_state"
-            deadline = time.monotonic() + 10
-            while s.execute(count).one().value != 3 and time.monotonic() < deadline:
-                time.sleep(0.2)
-            assert s.execute(count).one().value == 3  # the orphan went, the table's own state stayed
-    finally:
-        assert server.stop() == 0, server.log()
-    server = ServerProcess(tmp_path / "data", env=env).start()  # the orphan is no longer on disk
-    try:
-        with connected(server) as s:
-            assert s.execute("UPDATE o.t SET v = 1 WHERE k = 0 IF v = 0").was_applied
-            wt = s.execute("SELECT writetime(v) FROM o.t WHERE k = 0").one()[0]
-            assert wt > ballot_micros(orphan)  # its ballot was kept: new ballots stay above it
-    finally:
-        assert server.stop() == 0, server.log()
+    with serving(tmp_path, env=env) as (_server, s):
+        count = "SELECT value FROM system_views.paxos_state"
+        deadline = time.monotonic() + 10
+        while s.execute(count).one().value != 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert s.execute(count).one().value == 3  # the orphan went, the table's own state stayed
+    with serving(tmp_path, env=env) as (_server, s):  # the orphan is no longer on disk
+        assert s.execute("UPDATE o.t SET v = 1 WHERE k = 0 IF v = 0").was_applied
+        wt = s.execute("SELECT writetime(v) FROM o.t WHERE k = 0").one()[0]
+        assert wt > ballot_micros(orphan)  # its ballot was kept: new ballots stay above it

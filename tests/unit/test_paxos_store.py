@@ -20,13 +20,20 @@ KEY = (TABLE, 42, PK)
 
 
 class CountingEngine(Engine):
+    """Records every write batch and every key looked up."""
+
     def __init__(self, path: str) -> None:
         super().__init__(path)
         self.batches: list[list[tuple[bytes, bytes]]] = []
+        self.gets: list[bytes] = []
 
     def write(self, puts, deletes=()):
         self.batches.append(list(puts))
         super().write(puts, deletes)
+
+    def get(self, key):
+        self.gets.append(key)
+        return super().get(key)
 
 
 @pytest.fixture
@@ -102,18 +109,8 @@ def test_a_lost_process_loses_staged_steps_of_every_replica_together(shards, tmp
         assert fresh[n].load_state(KEY) == PaxosState(b1, None, p1)
 
 
-class GetCountingEngine(Engine):
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
-        self.gets: list[bytes] = []
-
-    def get(self, key):
-        self.gets.append(key)
-        return super().get(key)
-
-
 def test_the_commit_merges_into_the_row_its_prepare_read_unless_something_was_written_since(tmp_path):
-    engine = GetCountingEngine(str(tmp_path / "db"))
+    engine = CountingEngine(str(tmp_path / "db"))
     replica = Replica(engine, 0)
     staged = StagedWrites(engine)
     shard = ShardPaxos(replica, staged)
