@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass, replace
+from functools import partialmethod
 from typing import Any
 
 from lark import Token, Transformer
@@ -696,23 +697,12 @@ class CqlTransformer(Transformer):
         flag = p.get("if_not_exists", p.get("if_exists", False))
         return ast.RoleStatement(action, nodes[0], flag, options, user)
 
-    def create_role(self, c: list) -> ast.RoleStatement:
-        return self._role("create", c, False)
-
-    def alter_role(self, c: list) -> ast.RoleStatement:
-        return self._role("alter", c, False)
-
-    def drop_role(self, c: list) -> ast.RoleStatement:
-        return self._role("drop", c, False)
-
-    def create_user(self, c: list) -> ast.RoleStatement:
-        return self._role("create", c, True)
-
-    def alter_user(self, c: list) -> ast.RoleStatement:
-        return self._role("alter", c, True)
-
-    def drop_user(self, c: list) -> ast.RoleStatement:
-        return self._role("drop", c, True)
+    create_role = partialmethod(_role, "create", user=False)
+    alter_role = partialmethod(_role, "alter", user=False)
+    drop_role = partialmethod(_role, "drop", user=False)
+    create_user = partialmethod(_role, "create", user=True)
+    alter_user = partialmethod(_role, "alter", user=True)
+    drop_user = partialmethod(_role, "drop", user=True)
 
     def grant_role(self, c: list) -> ast.GrantRole:
         role, grantee = _nodes(c)
@@ -722,14 +712,12 @@ class CqlTransformer(Transformer):
         role, grantee = _nodes(c)
         return ast.GrantRole(role, grantee, revoke=True)
 
-    def grant_permission(self, c: list) -> ast.PermissionStatement:
-        return ast.PermissionStatement("grant")
+    def _permission(self, action: str, c: list) -> ast.PermissionStatement:
+        return ast.PermissionStatement(action)
 
-    def revoke_permission(self, c: list) -> ast.PermissionStatement:
-        return ast.PermissionStatement("revoke")
-
-    def list_permissions(self, c: list) -> ast.PermissionStatement:
-        return ast.PermissionStatement("list")
+    grant_permission = partialmethod(_permission, "grant")
+    revoke_permission = partialmethod(_permission, "revoke")
+    list_permissions = partialmethod(_permission, "list")
 
     def list_roles(self, c: list) -> ast.ListRoles:
         names = [x for x in _nodes(c) if isinstance(x, str)]
