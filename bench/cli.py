@@ -72,6 +72,11 @@ DERIVED = [
         "LWT UPDATE IF, 8 clients on 1 key",
         "LWT INSERT IF NOT EXISTS (distinct keys)",
     ),
+    (
+        "LWT, 8 clients on 1 key / on own rows, in turns",
+        "LWT UPDATE IF, 8 clients on 1 key",
+        "LWT UPDATE IF, 8 clients on own rows",
+    ),
     ("SERIAL SELECT / prepared SELECT", "SERIAL SELECT by key", "prepared SELECT by key"),
     ("unprepared INSERT same text / prepared", "unprepared INSERT, same text", "prepared INSERT"),
     ("unprepared INSERT %s values / prepared", "unprepared INSERT, %s values", "prepared INSERT"),

@@ -177,18 +177,28 @@ def interleaved(
     warmup: float,
     window: int = 128,
     timeout: float = 30.0,
+    on_result: dict[str, Callable[[Any], None]] | None = None,
 ) -> list[Measurement]:
     """Workloads measured in turns (`turns`, `duration` in all per workload), so that both meet the same
     machine: their ops/s ratio needs no baseline to correct for load that comes and goes (which a shared
-    machine's does within seconds)."""
+    machine's does within seconds). `on_result`: a result callback per workload name, as in `run`."""
     nxt = dict.fromkeys(ops, 0)
     total: dict[str, list] = {n: [0, 0.0, [], Counter()] for n in ops}
+    checks = on_result or {}
     for n in ops:
         if warmup > 0:
-            *_, nxt[n] = run(session, ops[n], duration=warmup, window=window, start=nxt[n], timeout=timeout)
+            *_, nxt[n] = run(
+                session, ops[n], duration=warmup, window=window, start=nxt[n], timeout=timeout, on_result=checks.get(n)
+            )
     for n in turns(list(ops)):
         done, elapsed, lat, errors, nxt[n] = run(
-            session, ops[n], duration=duration / SEGMENTS, window=window, start=nxt[n], timeout=timeout
+            session,
+            ops[n],
+            duration=duration / SEGMENTS,
+            window=window,
+            start=nxt[n],
+            timeout=timeout,
+            on_result=checks.get(n),
         )
         t = total[n]
         t[0] += done
