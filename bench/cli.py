@@ -104,6 +104,11 @@ LATENCY = [
         "LWT INSERT IF NOT EXISTS, 1 in flight",
         "prepared INSERT, 1 in flight",
     ),
+    (
+        "LWT INSERT / INSERT, same fixed rate",
+        "LWT INSERT IF NOT EXISTS, fixed rate",
+        "prepared INSERT, fixed rate",
+    ),
     ("LWT INSERT / INSERT, full window", "LWT INSERT IF NOT EXISTS (distinct keys)", "prepared INSERT"),
     ("LWT INSERT / INSERT, in turns", "LWT INSERT IF NOT EXISTS, in turns", "prepared INSERT, in turns with LWT"),
     ("raw EXECUTE: LWT INSERT / INSERT", RAW_LWT, RAW_INSERT),

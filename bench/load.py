@@ -66,8 +66,13 @@ def run(
     start: int = 0,
     timeout: float = 30.0,
     on_result: Callable[[Any], None] | None = None,
+    rate: float | None = None,
 ) -> tuple[int, float, list[float], Counter, int]:
     """Send ops until `duration` passes (or `max_ops` were sent), then wait for the stragglers.
+
+    With `rate` (ops/s) the loop is open: op n is due at start + n / rate whatever the replies do, and
+    its latency counts from when it was due, so a request held back by a full window or a late sender
+    is charged for its wait (no coordinated omission).
 
     Returns (ops, elapsed, latencies, errors, next op number).  Raises `Stalled` if the window does not move.
     """
@@ -107,11 +112,17 @@ def run(
     t0 = perf()
     deadline = t0 + duration
     while perf() < deadline and (max_ops is None or sent < max_ops):
+        due = None
+        if rate:
+            due = t0 + sent / rate
+            ahead = due - perf()
+            if ahead > 0:
+                time.sleep(ahead)
         requests = make_op(i)
         for _ in requests:
             if not slots.acquire(timeout=timeout):
                 raise Stalled(f"no reply for {timeout:.0f} s with {window} requests in flight")
-        op = _Op(len(requests), perf())
+        op = _Op(len(requests), perf() if due is None else due)
         for statement, params in requests:
             future = session.execute_async(statement, params, timeout=timeout)
             future.add_callbacks(ok, err, callback_args=(op,), errback_args=(op,))
@@ -178,17 +189,25 @@ def interleaved(
     window: int = 128,
     timeout: float = 30.0,
     on_result: dict[str, Callable[[Any], None]] | None = None,
+    rate: float | None = None,
 ) -> list[Measurement]:
     """Workloads measured in turns (`turns`, `duration` in all per workload), so that both meet the same
     machine: their ops/s ratio needs no baseline to correct for load that comes and goes (which a shared
-    machine's does within seconds). `on_result`: a result callback per workload name, as in `run`."""
+    machine's does within seconds). `on_result`: a result callback per workload name; `rate`: as in `run`."""
     nxt = dict.fromkeys(ops, 0)
     total: dict[str, list] = {n: [0, 0.0, [], Counter()] for n in ops}
     checks = on_result or {}
     for n in ops:
         if warmup > 0:
             *_, nxt[n] = run(
-                session, ops[n], duration=warmup, window=window, start=nxt[n], timeout=timeout, on_result=checks.get(n)
+                session,
+                ops[n],
+                duration=warmup,
+                window=window,
+                start=nxt[n],
+                timeout=timeout,
+                on_result=checks.get(n),
+                rate=rate,
             )
     for n in turns(list(ops)):
         done, elapsed, lat, errors, nxt[n] = run(
@@ -199,6 +218,7 @@ def interleaved(
             start=nxt[n],
             timeout=timeout,
             on_result=checks.get(n),
+            rate=rate,
         )
         t = total[n]
         t[0] += done

@@ -20,6 +20,9 @@ PRELOAD = 20_000  # rows loaded for the reads and updates when the INSERT worklo
 ONE_IN_FLIGHT = "1 in flight"
 INTERLEAVED_INSERT = "prepared INSERT, in turns with LWT"
 INTERLEAVED_LWT = "LWT INSERT IF NOT EXISTS, in turns"
+FIXED_RATE_SHARE = 0.5  # of the LWT's throughput in turns: the load both are offered for the latency pair
+FIXED_RATE_INSERT = "prepared INSERT, fixed rate"
+FIXED_RATE_LWT = "LWT INSERT IF NOT EXISTS, fixed rate"
 HOT_WINDOW = 8
 HOT_KEY = f"LWT UPDATE IF, {HOT_WINDOW} clients on 1 key"
 HOT_KEY_COUNTERPART = f"LWT UPDATE IF, {HOT_WINDOW} clients on own rows"
@@ -179,7 +182,35 @@ def run_all(
             timeout=s.timeout,
         )
 
-    bracketed([INTERLEAVED_INSERT, INTERLEAVED_LWT], in_turns)
+    saturated = bracketed([INTERLEAVED_INSERT, INTERLEAVED_LWT], in_turns)
+
+    # -- latency at the same load: both offered the same fixed rate (half of what the LWT sustains), so
+    # p50 is the time a request takes on a busy server rather than the time it queues behind 127 others
+    # (which, at the full window, is set by the throughput alone).
+    def at_fixed_rate() -> list[Measurement]:
+        lwt_rate = next((m.ops_per_s for m in saturated if m.name == INTERLEAVED_LWT), None)
+        if not lwt_rate:  # the saturated pair was filtered out: a short measurement instead
+            lwt_rate = measure(
+                "", session, lambda i, b=base(): [(p_lwt_ins, (b + i, VALUE))], duration=1, warmup=0.2, window=s.window
+            ).ops_per_s
+        rate_ins, rate_lwt = base(), base()
+        taken = interleaved(
+            session,
+            {
+                FIXED_RATE_INSERT: lambda i: [(p_ins, (rate_ins + i, VALUE))],
+                FIXED_RATE_LWT: lambda i: [(p_lwt_ins, (rate_lwt + i, VALUE))],
+            },
+            duration=s.duration,
+            warmup=s.warmup,
+            window=s.window,
+            timeout=s.timeout,
+            rate=FIXED_RATE_SHARE * lwt_rate,
+        )
+        for m in taken:
+            m.note = f"{FIXED_RATE_SHARE * lwt_rate:,.0f} ops/s offered, in turns"
+        return taken
+
+    bracketed([FIXED_RATE_INSERT, FIXED_RATE_LWT], at_fixed_rate)
 
     # -- latency proper: one request at a time, so nothing queues and p50 is the round trip itself
     # (with 128 in flight, p50 is mostly time spent waiting behind the other 127).
