@@ -20,6 +20,8 @@ PRELOAD = 20_000  # rows loaded for the reads and updates when the INSERT worklo
 ONE_IN_FLIGHT = "1 in flight"
 INTERLEAVED_INSERT = "prepared INSERT, in turns with LWT"
 INTERLEAVED_LWT = "LWT INSERT IF NOT EXISTS, in turns"
+PLAIN_UPDATE = "plain UPDATE (distinct keys)"
+LWT_UPDATE = "LWT UPDATE IF v = ? (distinct keys)"
 FIXED_RATE_SHARE = 0.5  # of the LWT's throughput in turns: the load both are offered for the latency pair
 FIXED_RATE_INSERT = "prepared INSERT, fixed rate"
 FIXED_RATE_LWT = "LWT INSERT IF NOT EXISTS, fixed rate"
@@ -229,20 +231,36 @@ def run_all(
         m.extra["applied"] = tally_one_ins.fraction()
     s.window = saved
 
-    # -- uncontended LWT UPDATE: each op a compare-and-set on its own row (the rows the INSERT workload
-    # wrote, each holding VALUE), so every condition holds; a second pass over the rows expects the
-    # value the first pass set.
-    def lwt_update_own_row(i: int):
-        lap = i // written
-        expected = VALUE if lap == 0 else f"lap {lap}"
-        return [(p_lwt_upd, (f"lap {lap + 1}", ins_base + i % written, expected))]
+    # -- uncontended LWT UPDATE: each op a compare-and-set on its own row (the second half of the rows the
+    # INSERT workload wrote, each holding VALUE), so every condition holds; a second pass over the rows
+    # expects the value the first pass set. Its plain counterpart rewrites the rows of the first half with
+    # the value they hold. Measured in turns, so that both meet the same machine.
+    half = max(1, written // 2)
 
-    # Its plain counterpart rewrites each row with the value it holds, so the conditions still hold.
-    go("plain UPDATE (distinct keys)", lambda i: [(p_upd, (VALUE, ins_base + i % written))])
+    def lwt_update_own_row(i: int):
+        lap = i // half
+        expected = VALUE if lap == 0 else f"lap {lap}"
+        return [(p_lwt_upd, (f"lap {lap + 1}", ins_base + half + i % half, expected))]
+
     tally_own = Tally()
-    m = go("LWT UPDATE IF v = ? (distinct keys)", lwt_update_own_row, on_result=tally_own)
-    if m:
-        m.extra["applied"] = tally_own.fraction()
+
+    def updates_in_turns() -> list[Measurement]:
+        return interleaved(
+            session,
+            {
+                PLAIN_UPDATE: lambda i: [(p_upd, (VALUE, ins_base + i % half))],
+                LWT_UPDATE: lwt_update_own_row,
+            },
+            duration=s.duration,
+            warmup=s.warmup,
+            window=s.window,
+            timeout=s.timeout,
+            on_result={LWT_UPDATE: tally_own},
+        )
+
+    for m in bracketed([PLAIN_UPDATE, LWT_UPDATE], updates_in_turns):
+        if m.name == LWT_UPDATE:
+            m.extra["applied"] = tally_own.fraction()
     hot = base()
     for k in range(CONTENDED_KEYS):
         session.execute(p_ins, (hot + k, "0"))
