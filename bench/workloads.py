@@ -169,22 +169,22 @@ def run_all(
     if m:
         m.extra["applied"] = tally_ins.fraction()
 
-    # -- the same two, measured in turns: both meet the same machine, so their ratio needs no baseline
-    def in_turns() -> list[Measurement]:
-        pair_ins, pair_lwt = base(), base()
-        return interleaved(
-            session,
-            {
-                INTERLEAVED_INSERT: lambda i: [(p_ins, (pair_ins + i, VALUE))],
-                INTERLEAVED_LWT: lambda i: [(p_lwt_ins, (pair_lwt + i, VALUE))],
-            },
-            duration=s.duration,
-            warmup=s.warmup,
-            window=s.window,
-            timeout=s.timeout,
+    def turns_of(ops: dict, **kw) -> list[Measurement]:
+        """Workloads measured in turns: both meet the same machine, so their ratio needs no baseline."""
+        kw.setdefault("window", s.window)
+        return interleaved(session, ops, duration=s.duration, warmup=s.warmup, timeout=s.timeout, **kw)
+
+    def insert_pair(plain: str, lwt: str, **kw) -> list[Measurement]:
+        """The prepared INSERT and the LWT INSERT, each on new keys of its own, in turns."""
+        a, b = base(), base()
+        return turns_of(
+            {plain: lambda i: [(p_ins, (a + i, VALUE))], lwt: lambda i: [(p_lwt_ins, (b + i, VALUE))]}, **kw
         )
 
-    saturated = bracketed([INTERLEAVED_INSERT, INTERLEAVED_LWT], in_turns)
+    # -- the same two, measured in turns
+    saturated = bracketed(
+        [INTERLEAVED_INSERT, INTERLEAVED_LWT], lambda: insert_pair(INTERLEAVED_INSERT, INTERLEAVED_LWT)
+    )
 
     # -- latency at the same load: both offered the same fixed rate (half of what the LWT sustains), so
     # p50 is the time a request takes on a busy server rather than the time it queues behind 127 others
@@ -195,21 +195,10 @@ def run_all(
             lwt_rate = measure(
                 "", session, lambda i, b=base(): [(p_lwt_ins, (b + i, VALUE))], duration=1, warmup=0.2, window=s.window
             ).ops_per_s
-        rate_ins, rate_lwt = base(), base()
-        taken = interleaved(
-            session,
-            {
-                FIXED_RATE_INSERT: lambda i: [(p_ins, (rate_ins + i, VALUE))],
-                FIXED_RATE_LWT: lambda i: [(p_lwt_ins, (rate_lwt + i, VALUE))],
-            },
-            duration=s.duration,
-            warmup=s.warmup,
-            window=s.window,
-            timeout=s.timeout,
-            rate=FIXED_RATE_SHARE * lwt_rate,
-        )
+        rate = FIXED_RATE_SHARE * lwt_rate
+        taken = insert_pair(FIXED_RATE_INSERT, FIXED_RATE_LWT, rate=rate)
         for m in taken:
-            m.note = f"{FIXED_RATE_SHARE * lwt_rate:,.0f} ops/s offered, in turns"
+            m.note = f"{rate:,.0f} ops/s offered, in turns"
         return taken
 
     bracketed([FIXED_RATE_INSERT, FIXED_RATE_LWT], at_fixed_rate)
@@ -245,16 +234,8 @@ def run_all(
     tally_own = Tally()
 
     def updates_in_turns() -> list[Measurement]:
-        return interleaved(
-            session,
-            {
-                PLAIN_UPDATE: lambda i: [(p_upd, (VALUE, ins_base + i % half))],
-                LWT_UPDATE: lwt_update_own_row,
-            },
-            duration=s.duration,
-            warmup=s.warmup,
-            window=s.window,
-            timeout=s.timeout,
+        return turns_of(
+            {PLAIN_UPDATE: lambda i: [(p_upd, (VALUE, ins_base + i % half))], LWT_UPDATE: lwt_update_own_row},
             on_result={LWT_UPDATE: tally_own},
         )
 
@@ -308,13 +289,9 @@ def run_all(
 
         session.execute(p_ins, (one, "0"))
         execute_concurrent_with_args(session, p_ins, [(own + i, "0") for i in range(OWN_ROWS)], concurrency=128)
-        return interleaved(
-            session,
+        return turns_of(
             {HOT_KEY: one_key, HOT_KEY_COUNTERPART: own_row},
-            duration=s.duration,
-            warmup=s.warmup,
             window=HOT_WINDOW,
-            timeout=s.timeout,
             on_result={HOT_KEY: track, HOT_KEY_COUNTERPART: tally_own_rows},
         )
 
