@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from paxos.acceptor import Acceptor
 from paxos.errors import ReplicaDown
+from paxos.fast import GroupBackend
 from paxos.messages import Message, Reply
 
 __all__ = ["FaultyTransport", "LocalTransport", "Transport"]
@@ -50,10 +51,18 @@ class LocalTransport:
 
     immediate = True
 
-    def __init__(self, acceptors: Mapping[ReplicaId, Acceptor], sync: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        acceptors: Mapping[ReplicaId, Acceptor],
+        sync: Callable[[], None] | None = None,
+        group: GroupBackend | None = None,
+    ) -> None:
         self.acceptors = dict(acceptors)
         self.down: set[ReplicaId] = set()
         self.sync = sync or _nothing
+        # The acceptors' states as one store, when they share one (paxos.fast): the coordinator may then
+        # run a plain round as one pass over them.
+        self.group = group
 
     def stop(self, replica: ReplicaId) -> None:
         self.down.add(replica)
@@ -63,6 +72,10 @@ class LocalTransport:
 
     def is_alive(self, replica: ReplicaId) -> bool:
         return replica not in self.down
+
+    def all_alive(self, replicas: Sequence[ReplicaId]) -> bool:
+        down = self.down
+        return not down or not any(r in down for r in replicas)
 
     def deliver(self, replica: ReplicaId, msg: Message) -> Reply:
         """Synchronous delivery (used by wrappers that do their own scheduling)."""

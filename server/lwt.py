@@ -16,7 +16,7 @@ from paxos.errors import PaxosCommitTimeout, PaxosError, PaxosOverloaded, PaxosT
 from server import errors
 from server import messages as msg
 from server.dispatch import Result
-from server.paxos_store import ShardPaxos, StagedWrites, entry_ballots, migrate
+from server.paxos_store import ShardGroup, ShardPaxos, StagedWrites, entry_ballots, migrate
 from server.statements.reads import live_rows
 from server.statements.tables import now_micros
 from storage import cqltypes
@@ -136,8 +136,10 @@ class LwtService:
         self.node = node
         replicas = node.replicas.replicas
         self.staged = StagedWrites(node.engine)
-        self.acceptors = {r.shard: Acceptor(ShardPaxos(r, self.staged)) for r in replicas}
-        self.local = LocalTransport(self.acceptors, sync=self.staged.flush_data)
+        shards = {r.shard: ShardPaxos(r, self.staged) for r in replicas}
+        self.acceptors = {shard: Acceptor(p) for shard, p in shards.items()}
+        group = ShardGroup(shards, self.staged)
+        self.local = LocalTransport(self.acceptors, sync=self.staged.flush_data, group=group)
         self.transport = faulty(self.local, node.config.paxos_faults) if node.config.paxos_faults else self.local
         node_id = int.from_bytes(node.host_id.bytes[-6:], "big")
         self.clock = BallotClock(now_micros, node_id)
@@ -267,6 +269,8 @@ class LwtService:
             "applied": self.applied,
             "not_applied": self.not_applied,
             "paxos_rounds": c.rounds,
+            # Of those, rounds run as one pass over the replicas' states (paxos.fast): uncontended ones.
+            "paxos_one_pass_rounds": c.fast_rounds,
             "contention_retries": c.contentions,
             "queue_waits": c.queue_waits,
             "in_progress_completed_or_restarted": c.restarts,

@@ -122,6 +122,10 @@ class StagedWrites:
         if entry is None:
             entry = self.entry(key)
         entry[shard] = state
+        self.changed(key, entry)
+
+    def changed(self, key: Key, entry: Entry) -> None:
+        """`entry` (from `entry(key)`) was changed in place: write it at the next flush."""
         if key not in self.states:
             self.states[key] = entry
             self._remember(key, entry)  # most recently changed: last out of the cache
@@ -176,6 +180,24 @@ class ShardPaxos:
 
     def apply(self, proposal: Proposal) -> None:
         self.replica.stage(proposal.update, self.staged.data)
+
+
+class ShardGroup:
+    """Every shard's Paxos state as one `paxos.fast.GroupBackend`: a partition's states on all its
+    replicas are one entry of `StagedWrites` already."""
+
+    def __init__(self, shards: dict[int, ShardPaxos], staged: StagedWrites) -> None:
+        self.shards = shards
+        self.replicas = {shard: p.replica for shard, p in shards.items()}
+        self.staged = staged
+        self.states = staged.entry
+        self.changed = staged.changed
+
+    def apply(self, shard: int, proposal: Proposal) -> None:
+        self.replicas[shard].stage(proposal.update, self.staged.data)
+
+    def read(self, shard: int, key: Key, read_request):
+        return self.shards[shard].read(key, read_request)
 
 
 def _legacy_proposal(t, key: Key) -> Proposal | None:

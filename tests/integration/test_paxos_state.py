@@ -80,6 +80,8 @@ def test_lwt_counters(session, keyspace):
     assert after["applied"] - before["applied"] == 1
     assert after["not_applied"] - before["not_applied"] == 1
     assert after["paxos_rounds"] - before["paxos_rounds"] >= 2
+    # Nothing contended, every replica up: both rounds run as one pass over the replicas' states.
+    assert after["paxos_one_pass_rounds"] - before["paxos_one_pass_rounds"] == 2
     assert after["latency_mean_us"] > 0
     # Promises, accepts, commits and the data of all three replicas go to the engine together.
     assert after["paxos_engine_writes"] - before["paxos_engine_writes"] == 2

@@ -121,6 +121,30 @@ class MemoryBackend:
             self.tie_conflicts.append((cur, new))
 
 
+class MemoryGroup:
+    """The `paxos.fast.GroupBackend` over a cluster's MemoryBackends: what the server's replica shards
+    offer (their states in one store), so that the coordinator may take `fast_round`."""
+
+    def __init__(self, backends: dict[Any, MemoryBackend]) -> None:
+        self.backends = backends
+        self.rounds = 0  # states() calls: one per fast round tried
+
+    def states(self, key: Any) -> dict[Any, PaxosState]:
+        self.rounds += 1
+        return {r: b.states[key] for r, b in self.backends.items() if key in b.states}
+
+    def changed(self, key: Any, states: dict[Any, PaxosState]) -> None:
+        for r, st in states.items():
+            if self.backends[r].states.get(key) is not st:
+                self.backends[r].store_state(key, st)
+
+    def apply(self, replica: Any, proposal: Proposal) -> None:
+        self.backends[replica].apply(proposal)
+
+    def read(self, replica: Any, key: Any, read_request: Any) -> Any:
+        return self.backends[replica].read(key, read_request)
+
+
 def lww_merge(reads: list[Any]) -> Any:
     best = None
     for r in reads:
@@ -158,12 +182,15 @@ class Cluster:
     quorum: int
 
 
-def make_cluster(n: int = 3) -> Cluster:
+def make_cluster(n: int = 3, group: bool = False) -> Cluster:
+    """`group`: the transport offers the replicas' states as one store (`MemoryGroup`), as the server's."""
     quorum = n // 2 + 1
     observer = ChosenObserver(quorum)
     names = [f"r{i}" for i in range(n)]
     backends = {r: MemoryBackend(r, observer) for r in names}
-    local = LocalTransport({r: Acceptor(b) for r, b in backends.items()})
+    local = LocalTransport(
+        {r: Acceptor(b) for r, b in backends.items()}, group=MemoryGroup(backends) if group else None
+    )
     return Cluster(names, backends, local, observer, quorum)
 
 
@@ -203,6 +230,9 @@ class SimConfig:
     # The server's path: coordinators call the acceptors directly (no faulty network) and propose and
     # commit in one broadcast; rounds of different coordinators interleave only between rounds.
     fused: bool = False
+    # With `fused`: the replicas' states offered as one store, so that rounds whose preconditions hold
+    # run as `paxos.fast.fast_round` (as in the server); the others still run `CasRound`.
+    group: bool = False
 
 
 @dataclass
@@ -227,7 +257,7 @@ def _decide(expected: Any, new: Any, op_id: int):  # type: ignore[no-untyped-def
 async def simulate(cfg: SimConfig) -> SimResult:
     loop = asyncio.get_running_loop()
     rng = random.Random(cfg.seed)
-    cluster = make_cluster(cfg.replicas)
+    cluster = make_cluster(cfg.replicas, group=cfg.group)
     result = SimResult(cfg, cluster)
     transports: list[FaultyTransport] = []
     for i in range(cfg.coordinators):

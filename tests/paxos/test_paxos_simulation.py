@@ -57,6 +57,16 @@ def test_simulation_fused_commit_over_the_in_process_transport(seed: int) -> Non
     assert any(r.status == "ok" and r.input and r.input[0] == "read" for r in res.records)
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_simulation_one_pass_rounds_over_states_in_one_store(seed: int) -> None:
+    # The server's path exactly: as above, with the replicas' states in one store, so that a round
+    # whose preconditions hold runs as one pass (paxos.fast) and the others as CasRound.
+    res = _run(SimConfig(seed=seed, fused=True, group=True, coordinators=3, keys=2, ops_per_client=20))
+    assert sum(r.output == ("applied",) for r in res.records) >= 5
+    fast = sum(c.stats.fast_rounds for c in res.coordinators)
+    assert 0 < fast < sum(c.stats.rounds for c in res.coordinators), "both kinds of round must have run"
+
+
 SWEEP = int(os.environ.get("PAXOS_SWEEP", "2000"))
 
 
@@ -78,5 +88,7 @@ def test_simulation_sweep_of_many_schedules() -> None:
                 drop_reply=rng.choice((0.0, 0.05, 0.2)),
                 duplicate=rng.choice((0.0, 0.1)),
                 nemesis=rng.random() < 0.7,
+                fused=(fused := rng.random() < 0.3),
+                group=fused and rng.random() < 0.7,
             )
         )

@@ -1,0 +1,92 @@
+"""A whole CAS round in one synchronous pass, for replicas whose Paxos states share one store.
+
+With every replica in this process and the transport a direct call (`LocalTransport`), the usual
+round of an uncontended key — prepare to every replica, every one promises, nobody holds a proposal
+in progress, everybody holds the same newest commit; decide; propose and commit to every replica —
+is a fixed sequence of acceptor transitions with a known outcome. `fast_round` computes that outcome
+from the states directly: the same promises, reads, decision, accepts and commits as `CasRound`
+driven over `LocalTransport` with `fuse_commit`, without building the messages that carry them.
+
+It takes the round only when its preconditions hold and otherwise changes nothing and returns None,
+so that the caller runs the general round (`paxos.round`) instead: a promise above the ballot
+(contention), an accepted proposal newer than the newest commit (a round in progress, to be
+finished), replicas that differ in their newest commit (repair), or a newest commit whose
+microseconds are not below the ballot's (restart). Those are exactly the branches of `CasRound` it
+leaves out; `tests/paxos/test_paxos_fast.py` checks it against `CasRound` on random states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping, Sequence
+from typing import Any, Protocol
+
+from paxos.ballot import Ballot, ballot_micros
+from paxos.messages import EMPTY_STATE, PaxosState, Proposal
+from paxos.round import Decide, MergeReads
+
+__all__ = ["GroupBackend", "fast_round"]
+
+
+class GroupBackend(Protocol):
+    """Replicas whose states live in one store: each key's states of every replica in one mapping."""
+
+    def states(self, key: Any) -> MutableMapping[Any, PaxosState]:
+        """The key's state on each replica (absent: `EMPTY_STATE`), changed in place, then `changed`."""
+
+    def changed(self, key: Any, states: MutableMapping[Any, PaxosState]) -> None:
+        """Record the states changed in place, atomically with the updates applied since."""
+
+    def apply(self, replica: Any, proposal: Proposal) -> None:
+        """Apply a committed, non-empty update to one replica's data."""
+
+    def read(self, replica: Any, key: Any, read_request: Any) -> Any:
+        """One replica's current data for the conditions, as an acceptor's promise carries it."""
+
+
+def fast_round(
+    group: GroupBackend,
+    key: Any,
+    replicas: Sequence[Any],
+    ballot: Ballot,
+    read_request: Any,
+    decide: Decide,
+    merge_reads: MergeReads,
+) -> tuple[bool, Any] | None:
+    """(applied, merged read) of the round at `ballot` over every one of `replicas`, or None (nothing
+    changed) when the round would not be the plain one."""
+    states = group.states(key)
+    olds = [states.get(r, EMPTY_STATE) for r in replicas]
+    newest: Proposal | None = None
+    for st in olds:
+        promised = st.promised
+        if promised is not None and not ballot > promised:
+            return None  # contention: the general round fails and backs off
+        c = st.committed
+        if c is not None and (newest is None or c.ballot > newest.ballot):
+            newest = c
+    newest_ballot = None if newest is None else newest.ballot
+    for st in olds:
+        c = st.committed
+        if (None if c is None else c.ballot) != newest_ballot:
+            return None  # a replica misses the newest commit: repair first
+        a = st.accepted
+        if a is not None and (newest_ballot is None or a.ballot > newest_ballot):
+            return None  # a proposal in progress (or an empty one fencing older ones)
+    if newest_ballot is not None and ballot_micros(newest_ballot) >= ballot_micros(ballot):
+        return None  # our writes could not be timestamped after the newest commit
+    # Every replica promises `ballot` and reads; the promises are recorded below with the outcome.
+    merged = merge_reads([group.read(r, key, read_request) for r in replicas])
+    update, applied = decide(merged, ballot_micros(ballot))
+    if update is None:
+        # Unanimous and nothing in progress: no proposal needed (see paxos.round); the promises stay.
+        for r, st in zip(replicas, olds, strict=True):
+            states[r] = PaxosState(ballot, st.accepted, st.committed)
+    else:
+        # Every replica accepts (it just promised this ballot and nothing ran since) and commits.
+        proposal = Proposal(ballot, key, update)
+        done = PaxosState(ballot, None, proposal)
+        for r in replicas:
+            group.apply(r, proposal)
+            states[r] = done
+    group.changed(key, states)
+    return applied, merged
