@@ -50,12 +50,18 @@ def encode_entry(entry: Entry) -> bytes:
             t = plain[id(p)] = (p.ballot.bytes, None if p.update is None else p.update.to_bytes())
         return t
 
-    return marshal.dumps(
-        {
-            shard: (None if st.promised is None else st.promised.bytes, enc(st.accepted), enc(st.committed))
-            for shard, st in entry.items()
-        }
-    )
+    states: dict[int, tuple] = {}  # id(state) -> encoded: replicas left in one state by a round share it
+    out = {}
+    for shard, st in entry.items():
+        t = states.get(id(st))
+        if t is None:
+            t = states[id(st)] = (
+                None if st.promised is None else st.promised.bytes,
+                enc(st.accepted),
+                enc(st.committed),
+            )
+        out[shard] = t
+    return marshal.dumps(out)
 
 
 def decode_entry(raw: bytes, key: Key) -> Entry:
