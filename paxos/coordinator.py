@@ -185,6 +185,8 @@ class Coordinator:
 
     def _require_alive(self, replicas: Sequence[ReplicaId], quorum: int) -> None:
         """Refuse up front when too few replicas are up to ever reach a quorum (Cassandra's Unavailable)."""
+        if self._group is not None and self.transport.all_alive(replicas):  # type: ignore[attr-defined]
+            return  # every one is up (the one-pass transport tells at once)
         is_alive = self.transport.is_alive
         alive = 0
         for r in replicas:

@@ -39,8 +39,8 @@ class GroupBackend(Protocol):
     def apply(self, replica: Any, proposal: Proposal) -> None:
         """Apply a committed, non-empty update to one replica's data."""
 
-    def read(self, replica: Any, key: Any, read_request: Any) -> Any:
-        """One replica's current data for the conditions, as an acceptor's promise carries it."""
+    def read_all(self, replicas: Sequence[Any], key: Any, read_request: Any) -> list[Any]:
+        """Each replica's current data for the conditions, as an acceptor's promise carries it."""
 
 
 def fast_round(
@@ -75,7 +75,7 @@ def fast_round(
     if newest_ballot is not None and ballot_micros(newest_ballot) >= ballot_micros(ballot):
         return None  # our writes could not be timestamped after the newest commit
     # Every replica promises `ballot` and reads; the promises are recorded below with the outcome.
-    merged = merge_reads([group.read(r, key, read_request) for r in replicas])
+    merged = merge_reads(group.read_all(replicas, key, read_request))
     update, applied = decide(merged, ballot_micros(ballot))
     if update is None:
         # Unanimous and nothing in progress: no proposal needed (see paxos.round); the promises stay.

@@ -27,7 +27,7 @@ from paxos.ballot import Ballot
 from paxos.messages import EMPTY_STATE, PaxosState, Proposal
 from storage.engine import Engine
 from storage.mutation import Mutation
-from storage.replica import LEGACY_PAXOS_PREFIX, Replica, decode_legacy_paxos_key, paxos_key
+from storage.replica import LEGACY_PAXOS_PREFIX, Replica, decode_legacy_paxos_key, paxos_key, read_rows
 
 Key = tuple  # (table_id, token, partition key bytes)
 Entry = dict  # shard -> PaxosState: one partition's Paxos state on each of its replicas
@@ -202,8 +202,11 @@ class ShardGroup:
     def apply(self, shard: int, proposal: Proposal) -> None:
         self.replicas[shard].stage(proposal.update, self.staged.data)
 
-    def read(self, shard: int, key: Key, read_request):
-        return self.shards[shard].read(key, read_request)
+    def read_all(self, shards, key: Key, read_request) -> list:
+        if type(read_request) is bytes:  # one row: every replica's keys in one lookup
+            table_id, token, pk = key
+            return read_rows([self.replicas[s] for s in shards], table_id, token, pk, read_request)
+        return [self.shards[s].read(key, read_request) for s in shards]
 
 
 def _legacy_proposal(t, key: Key) -> Proposal | None:

@@ -37,6 +37,9 @@ class Engine:
     def get(self, key: bytes) -> bytes | None:
         return self.db.get(key)
 
+    def get_many(self, keys: list[bytes]) -> list[bytes | None]:
+        return self.db.get(keys)
+
     def write(self, puts: list[tuple[bytes, bytes]], deletes: list[bytes] = ()) -> None:
         """Apply atomically: all or nothing, in the log before returning."""
         wb = WriteBatch(raw_mode=True)

@@ -120,13 +120,7 @@ class Replica:
     def read_row(self, table_id: bytes, token: int, pk: bytes, ck: bytes) -> tuple[list | None, list]:
         """`read_partition` of the one row `ck` by point lookups, which the bloom filters answer without
         reading blocks (a seek visits every sorted file)."""
-        prefix = self._data + table_id + partition_suffix(token, pk)
-        header_key = prefix + HEADER_TAG
-        row_key = prefix + ROW_TAG + ck
-        row, header = self._get(row_key), self._get(header_key)
-        self._last_read = {row_key: row, header_key: header}
-        self._last_read_at = self.engine.generation
-        return header, [] if row is None else [(ck, row)]
+        return read_rows([self], table_id, token, pk, ck)[0]
 
     def scan_partitions(self, table_id: bytes, after: bytes | None = None) -> Iterator[tuple[int, bytes]]:
         """(token, pk) of every partition this shard holds for the table, in token order, after a suffix."""
@@ -168,3 +162,26 @@ def decode_legacy_paxos_key(key: bytes) -> tuple[int, tuple[bytes, int, bytes]]:
     """(shard, (table_id, token, partition key)) of a key of the earlier layout."""
     token, pk, _end = decode_partition_suffix(key, 2 + _TABLE_ID)
     return key[1], (key[2 : 2 + _TABLE_ID], token, pk)
+
+
+def read_rows(replicas: list[Replica], table_id: bytes, token: int, pk: bytes, ck: bytes) -> list[tuple]:
+    """`Replica.read_row` on each of `replicas` (one engine), their keys looked up together."""
+    suffix = table_id + partition_suffix(token, pk)
+    row_tail, header_tail = ROW_TAG + ck, HEADER_TAG
+    keys: list[bytes] = []
+    for r in replicas:
+        prefix = r._data + suffix
+        keys += (prefix + row_tail, prefix + header_tail)
+    engine = replicas[0].engine
+    raws = engine.get_many(keys)
+    generation = engine.generation
+    loads = marshal.loads
+    out = []
+    for i, r in enumerate(replicas):
+        row_raw, header_raw = raws[2 * i], raws[2 * i + 1]
+        row = None if row_raw is None else loads(row_raw)
+        header = None if header_raw is None else loads(header_raw)
+        r._last_read = {keys[2 * i]: row, keys[2 * i + 1]: header}
+        r._last_read_at = generation
+        out.append((header, [] if row is None else [(ck, row)]))
+    return out

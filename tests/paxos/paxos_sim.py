@@ -141,8 +141,8 @@ class MemoryGroup:
     def apply(self, replica: Any, proposal: Proposal) -> None:
         self.backends[replica].apply(proposal)
 
-    def read(self, replica: Any, key: Any, read_request: Any) -> Any:
-        return self.backends[replica].read(key, read_request)
+    def read_all(self, replicas: Any, key: Any, read_request: Any) -> list[Any]:
+        return [self.backends[r].read(key, read_request) for r in replicas]
 
 
 def lww_merge(reads: list[Any]) -> Any:
