@@ -177,10 +177,18 @@ def read_rows(replicas: list[Replica], table_id: bytes, token: int, pk: bytes, c
     generation = engine.generation
     loads = marshal.loads
     out = []
+    decoded: dict[bytes, object] = {}  # replicas in sync hold the same bytes: decoded once, shared (read-only)
     for i, r in enumerate(replicas):
         row_raw, header_raw = raws[2 * i], raws[2 * i + 1]
-        row = None if row_raw is None else loads(row_raw)
-        header = None if header_raw is None else loads(header_raw)
+        row = header = None
+        if row_raw is not None:
+            row = decoded.get(row_raw)
+            if row is None:
+                row = decoded[row_raw] = loads(row_raw)
+        if header_raw is not None:
+            header = decoded.get(header_raw)
+            if header is None:
+                header = decoded[header_raw] = loads(header_raw)
         r._last_read = {keys[2 * i]: row, keys[2 * i + 1]: header}
         r._last_read_at = generation
         out.append((header, [] if row is None else [(ck, row)]))

@@ -33,7 +33,7 @@ def cell_wins(a: Cell, b: Cell) -> bool:
 def merge_rows(a: Row | None, b: Row | None) -> Row | None:
     if a is None:
         return b
-    if b is None:
+    if b is None or a == b:  # equal: replicas in sync hand in the same row (a compare in C, no merge)
         return a
     marker = a[0] if b[0] is None or (a[0] is not None and a[0][0] >= b[0][0]) else b[0]
     deleted = a[1] if b[1] is None or (a[1] is not None and a[1] >= b[1]) else b[1]
