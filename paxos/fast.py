@@ -56,8 +56,10 @@ def fast_round(
     changed) when the round would not be the plain one."""
     states = group.states(key)
     olds = [states.get(r, EMPTY_STATE) for r in replicas]
+    # Replicas in step share one state object (as the store decodes them): each distinct one judged once.
+    distinct = list({id(st): st for st in olds}.values())
     newest: Proposal | None = None
-    for st in olds:
+    for st in distinct:
         promised = st.promised
         if promised is not None and not ballot > promised:
             return None  # contention: the general round fails and backs off
@@ -65,22 +67,24 @@ def fast_round(
         if c is not None and (newest is None or c.ballot > newest.ballot):
             newest = c
     newest_ballot = None if newest is None else newest.ballot
-    for st in olds:
+    for st in distinct:
         c = st.committed
-        if (None if c is None else c.ballot) != newest_ballot:
+        if c is not newest and (None if c is None else c.ballot) != newest_ballot:
             return None  # a replica misses the newest commit: repair first
         a = st.accepted
         if a is not None and (newest_ballot is None or a.ballot > newest_ballot):
             return None  # a proposal in progress (or an empty one fencing older ones)
-    if newest_ballot is not None and ballot_micros(newest_ballot) >= ballot_micros(ballot):
+    micros = ballot_micros(ballot)
+    if newest_ballot is not None and ballot_micros(newest_ballot) >= micros:
         return None  # our writes could not be timestamped after the newest commit
     # Every replica promises `ballot` and reads; the promises are recorded below with the outcome.
     merged = merge_reads(group.read_all(replicas, key, read_request))
-    update, applied = decide(merged, ballot_micros(ballot))
+    update, applied = decide(merged, micros)
     if update is None:
         # Unanimous and nothing in progress: no proposal needed (see paxos.round); the promises stay.
+        kept = {id(st): PaxosState(ballot, st.accepted, st.committed) for st in distinct}
         for r, st in zip(replicas, olds, strict=True):
-            states[r] = PaxosState(ballot, st.accepted, st.committed)
+            states[r] = kept[id(st)]
     else:
         # Every replica accepts (it just promised this ballot and nothing ran since) and commits.
         proposal = Proposal(ballot, key, update)

@@ -78,10 +78,15 @@ def decode_entry(raw: bytes, key: Key) -> Entry:
             )
         return p
 
-    return {
-        shard: PaxosState(_ballot(promised), dec(accepted), dec(committed))
-        for shard, (promised, accepted, committed) in marshal.loads(raw).items()
-    }
+    states: dict[int, PaxosState] = {}  # likewise a state shared by replicas (see encode_entry)
+    entry: Entry = {}
+    for shard, t in marshal.loads(raw).items():
+        st = states.get(id(t))
+        if st is None:
+            promised, accepted, committed = t
+            st = states[id(t)] = PaxosState(_ballot(promised), dec(accepted), dec(committed))
+        entry[shard] = st
+    return entry
 
 
 def entry_ballots(raw: bytes) -> list[tuple[Ballot | None, Ballot | None, Ballot | None]]:
