@@ -52,6 +52,8 @@ def _random_states(rng: random.Random) -> dict[str, PaxosState | None]:
             extra = _ballot(rng)
             promised = extra if promised is None or extra > promised else promised
         out[r] = PaxosState(promised, accepted, committed)
+    if rng.random() < 0.2:  # replicas in step, sharing one state object as the server's store decodes them
+        out = dict.fromkeys(REPLICAS, out[REPLICAS[0]])
     return out
 
 
