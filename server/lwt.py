@@ -16,7 +16,7 @@ from paxos.errors import PaxosCommitTimeout, PaxosError, PaxosOverloaded, PaxosT
 from server import errors
 from server import messages as msg
 from server.dispatch import Result
-from server.paxos_store import ShardGroup, ShardPaxos, StagedWrites, entry_ballots, migrate
+from server.paxos_store import ShardGroup, ShardPaxos, StagedWrites, entry_summary, migrate
 from server.statements.reads import live_rows
 from server.statements.tables import now_micros
 from storage import cqltypes
@@ -169,8 +169,7 @@ class LwtService:
         if highest is not None:
             self.clock.observe(Ballot.from_bytes(highest))
         for _k, v in engine.scan(PAXOS_PREFIX, PAXOS_END):
-            for promised, _accepted, _committed in entry_ballots(v):
-                self.clock.observe(promised)
+            self.clock.observe(entry_summary(v)[0])
 
     def forget(self) -> None:
         """Drop the cached Paxos states (their table was dropped)."""
@@ -210,14 +209,7 @@ class LwtService:
             if seen == batch:
                 break
             seen += 1
-            newest = None
-            settled = True
-            for promised, accepted, committed in entry_ballots(v):
-                if accepted is not None and (committed is None or accepted > committed):
-                    settled = False
-                for b in (promised, accepted, committed):
-                    if b is not None and (newest is None or b > newest):
-                        newest = b
+            newest, settled = entry_summary(v)
             # The state of a dropped table goes whatever it holds (a round still in flight when the
             # table was dropped, under paxos_faults, can write it back after DROP TABLE deleted it).
             dropped = decode_paxos_key(k)[0] not in tables

@@ -166,3 +166,28 @@ def test_state_stored_one_value_per_replica_is_converted_at_start(tmp_path):
     assert shards[0].load_state(other) == PaxosState()
     assert migrate(engine) == 0  # nothing left to convert
     engine.close()
+
+
+def test_the_purge_judges_an_entry_from_its_summary_in_either_layout():
+    import marshal
+
+    from server.paxos_store import encode_entry, entry_summary
+
+    b1, b2, b3 = (ballot_from_micros(1_700_000_000_000_000 + n, 1) for n in (1, 2, 3))
+    done = Proposal(b1, KEY, mutation(b"x", 1))
+    in_flight = Proposal(b2, KEY, mutation(b"y", 2))
+    settled = {0: PaxosState(b3, None, done), 1: PaxosState(b1, None, done), 2: PaxosState()}
+    busy = {**settled, 2: PaxosState(b2, in_flight, None)}  # accepted, newer than its commit (none)
+    assert entry_summary(encode_entry(settled)) == (b3, True)
+    assert entry_summary(encode_entry(busy)) == (b3, False)
+    assert entry_summary(encode_entry({0: PaxosState()})) == (None, True)
+    # Entries written before the summary led the value: {shard: (promised, accepted, committed)} alone.
+    old_busy = marshal.dumps(
+        {
+            0: (b3.bytes, None, (b1.bytes, done.update.to_bytes())),
+            2: (b2.bytes, (b2.bytes, in_flight.update.to_bytes()), None),
+        }
+    )
+    assert entry_summary(old_busy) == (b3, False)
+    assert decode_entry(old_busy, KEY)[2] == PaxosState(b2, in_flight, None)
+    assert decode_entry(encode_entry(busy), KEY) == busy
