@@ -237,7 +237,7 @@ class Coordinator:
                 raise PaxosTimeout(received, quorum, contentions)
             ballot = self.clock.next()
             group = self._group
-            if group is not None and self.transport.all_alive(replicas):
+            if group is not None and self.transport.all_alive(replicas):  # type: ignore[attr-defined]
                 done = fast_round(group, key, replicas, ballot, read_request, decide, merge_reads)
                 if done is not None:
                     stats.rounds += 1
