@@ -96,6 +96,8 @@ class Coordinator:
         # Replicas whose states share one store (LocalTransport.group): a round whose preconditions
         # hold runs as one pass over their states (paxos.fast), the same outcome as the general round.
         self._group = getattr(transport, "group", None) if fuse_commit and skip_empty_when_unanimous else None
+        # Whether every one of some replicas is up, in one call (LocalTransport), else None.
+        self._all_alive: Callable[[Sequence[ReplicaId]], bool] | None = getattr(transport, "all_alive", None)
 
     # ---- public API -----------------------------------------------------------------------------
 
@@ -185,8 +187,8 @@ class Coordinator:
 
     def _require_alive(self, replicas: Sequence[ReplicaId], quorum: int) -> None:
         """Refuse up front when too few replicas are up to ever reach a quorum (Cassandra's Unavailable)."""
-        if self._group is not None and self.transport.all_alive(replicas):  # type: ignore[attr-defined]
-            return  # every one is up (the one-pass transport tells at once)
+        if self._all_alive is not None and self._all_alive(replicas):
+            return
         is_alive = self.transport.is_alive
         alive = 0
         for r in replicas:
@@ -237,7 +239,7 @@ class Coordinator:
                 raise PaxosTimeout(received, quorum, contentions)
             ballot = self.clock.next()
             group = self._group
-            if group is not None and self.transport.all_alive(replicas):  # type: ignore[attr-defined]
+            if group is not None and self._all_alive is not None and self._all_alive(replicas):
                 done = fast_round(group, key, replicas, ballot, read_request, decide, merge_reads)
                 if done is not None:
                     stats.rounds += 1

@@ -55,9 +55,8 @@ def encode_entry(entry: Entry) -> bytes:
         return t
 
     states: dict[int, tuple] = {}  # id(state) -> encoded: replicas left in one state by a round share it
+    ballots = []
     out = {}
-    newest: Ballot | None = None
-    settled = True
     for shard, st in entry.items():
         t = states.get(id(st))
         if t is None:
@@ -67,13 +66,23 @@ def encode_entry(entry: Entry) -> bytes:
                 enc(st.committed),
             )
             acc, com = st.accepted, st.committed
-            if acc is not None and (com is None or acc.ballot > com.ballot):
-                settled = False
-            for b in (st.promised, acc and acc.ballot, com and com.ballot):
-                if b is not None and (newest is None or b > newest):
-                    newest = b
+            ballots.append((st.promised, acc and acc.ballot, com and com.ballot))
         out[shard] = t
+    newest, settled = _summary(ballots)
     return marshal.dumps((None if newest is None else newest.bytes, settled, out))
+
+
+def _summary(ballots) -> tuple[Ballot | None, bool]:
+    """(the newest ballot, whether every replica is settled) from each replica's (promised, accepted,
+    committed) ballots: settled = no accepted proposal newer than the commit."""
+    newest, settled = None, True
+    for promised, accepted, committed in ballots:
+        if accepted is not None and (committed is None or accepted > committed):
+            settled = False
+        for b in (promised, accepted, committed):
+            if b is not None and (newest is None or b > newest):
+                newest = b
+    return newest, settled
 
 
 def _states(value):
@@ -112,16 +121,10 @@ def entry_summary(raw: bytes) -> tuple[Ballot | None, bool]:
     if type(value) is tuple:
         newest, settled, _ = value
         return _ballot(newest), settled
-    newest, settled = None, True  # the earlier layout: judged from its states
-    for promised, accepted, committed in value.values():
-        acc = accepted and Ballot.from_bytes(accepted[0])
-        com = committed and Ballot.from_bytes(committed[0])
-        if acc is not None and (com is None or acc > com):
-            settled = False
-        for b in (_ballot(promised), acc, com):
-            if b is not None and (newest is None or b > newest):
-                newest = b
-    return newest, settled
+    return _summary(  # the earlier layout: judged from its states
+        (_ballot(promised), accepted and Ballot.from_bytes(accepted[0]), committed and Ballot.from_bytes(committed[0]))
+        for promised, accepted, committed in value.values()
+    )
 
 
 class StagedWrites:
@@ -226,18 +229,16 @@ class ShardGroup:
 
     def __init__(self, shards: dict[int, ShardPaxos], staged: StagedWrites) -> None:
         self.shards = shards
-        self.replicas = {shard: p.replica for shard, p in shards.items()}
-        self.staged = staged
         self.states = staged.entry
         self.changed = staged.changed
 
     def apply(self, shard: int, proposal: Proposal) -> None:
-        self.replicas[shard].stage(proposal.update, self.staged.data)
+        self.shards[shard].apply(proposal)
 
     def read_all(self, shards, key: Key, read_request) -> list:
         if type(read_request) is bytes:  # one row: every replica's keys in one lookup
             table_id, token, pk = key
-            return read_rows([self.replicas[s] for s in shards], table_id, token, pk, read_request)
+            return read_rows([self.shards[s].replica for s in shards], table_id, token, pk, read_request)
         return [self.shards[s].read(key, read_request) for s in shards]
 
 

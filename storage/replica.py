@@ -175,20 +175,14 @@ def read_rows(replicas: list[Replica], table_id: bytes, token: int, pk: bytes, c
     engine = replicas[0].engine
     raws = engine.get_many(keys)
     generation = engine.generation
-    loads = marshal.loads
+    # Replicas in sync hold the same bytes: each distinct value decoded once and shared (read-only).
+    decoded: dict[bytes | None, object] = {None: None}
+    for raw in raws:
+        if raw not in decoded:
+            decoded[raw] = marshal.loads(raw)
     out = []
-    decoded: dict[bytes, object] = {}  # replicas in sync hold the same bytes: decoded once, shared (read-only)
     for i, r in enumerate(replicas):
-        row_raw, header_raw = raws[2 * i], raws[2 * i + 1]
-        row = header = None
-        if row_raw is not None:
-            row = decoded.get(row_raw)
-            if row is None:
-                row = decoded[row_raw] = loads(row_raw)
-        if header_raw is not None:
-            header = decoded.get(header_raw)
-            if header is None:
-                header = decoded[header_raw] = loads(header_raw)
+        row, header = decoded[raws[2 * i]], decoded[raws[2 * i + 1]]
         r._last_read = {keys[2 * i]: row, keys[2 * i + 1]: header}
         r._last_read_at = generation
         out.append((header, [] if row is None else [(ck, row)]))

@@ -127,10 +127,8 @@ class MemoryGroup:
 
     def __init__(self, backends: dict[Any, MemoryBackend]) -> None:
         self.backends = backends
-        self.rounds = 0  # states() calls: one per fast round tried
 
     def states(self, key: Any) -> dict[Any, PaxosState]:
-        self.rounds += 1
         return {r: b.states[key] for r, b in self.backends.items() if key in b.states}
 
     def changed(self, key: Any, states: dict[Any, PaxosState]) -> None:
