@@ -197,29 +197,24 @@ def interleaved(
     nxt = dict.fromkeys(ops, 0)
     total: dict[str, list] = {n: [0, 0.0, [], Counter()] for n in ops}
     checks = on_result or {}
-    for n in ops:
-        if warmup > 0:
-            *_, nxt[n] = run(
-                session,
-                ops[n],
-                duration=warmup,
-                window=window,
-                start=nxt[n],
-                timeout=timeout,
-                on_result=checks.get(n),
-                rate=rate,
-            )
-    for n in turns(list(ops)):
-        done, elapsed, lat, errors, nxt[n] = run(
+
+    def segment(n: str, seconds: float) -> tuple:
+        return run(
             session,
             ops[n],
-            duration=duration / SEGMENTS,
+            duration=seconds,
             window=window,
             start=nxt[n],
             timeout=timeout,
             on_result=checks.get(n),
             rate=rate,
         )
+
+    for n in ops:
+        if warmup > 0:
+            *_, nxt[n] = segment(n, warmup)
+    for n in turns(list(ops)):
+        done, elapsed, lat, errors, nxt[n] = segment(n, duration / SEGMENTS)
         t = total[n]
         t[0] += done
         t[1] += elapsed

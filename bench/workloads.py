@@ -229,11 +229,17 @@ def run_all(
     half = max(1, written // 2)
     rows = min(half, OWN_ROWS)
 
-    def lwt_update_own_row(i: int):
-        lap = i // rows
-        expected = VALUE if lap == 0 else f"lap {lap}"
-        return [(p_lwt_upd, (f"lap {lap + 1}", ins_base + half + i % rows, expected))]
+    def laps(first: int, count: int, initial: str):
+        """Op i: a compare-and-set of row first + i % count to its lap number, expecting the lap before
+        (`initial` on the first lap): each row's own, so every condition holds."""
 
+        def op(i: int):
+            lap = i // count
+            return [(p_lwt_upd, (str(lap + 1), first + i % count, initial if lap == 0 else str(lap)))]
+
+        return op
+
+    lwt_update_own_row = laps(ins_base + half, rows, VALUE)
     tally_own = Tally()
 
     def updates_in_turns() -> list[Measurement]:
@@ -269,12 +275,11 @@ def run_all(
     # Measured in turns with the same compare-and-set, 8 in flight, each on a row of its own (nothing
     # contended): with 8 requests in flight the client's turnaround bounds both, so their ratio is what
     # contention costs; the issue's ratio divides by the uncontended LWT at the full window instead.
-    p_lwt_int = prep("UPDATE kv SET v = ? WHERE k = ? IF v = ?")
     seen = {"v": 0}
 
     def one_key(i: int):
         cur = seen["v"]
-        return [(p_lwt_int, (str(cur + 1), one, str(cur)))]
+        return [(p_lwt_upd, (str(cur + 1), one, str(cur)))]
 
     def track(rows) -> None:
         if rows[0][0]:
@@ -283,17 +288,13 @@ def run_all(
             seen["v"] = int(rows[0][1])
         tally_one(rows)
 
-    def own_row(i: int):  # op i sets row i % OWN_ROWS to its lap, expecting the lap before
-        lap = i // OWN_ROWS
-        return [(p_lwt_int, (str(lap + 1), own + i % OWN_ROWS, str(lap)))]
-
     def hot_in_turns() -> list[Measurement]:
         from cassandra.concurrent import execute_concurrent_with_args
 
         session.execute(p_ins, (one, "0"))
         execute_concurrent_with_args(session, p_ins, [(own + i, "0") for i in range(OWN_ROWS)], concurrency=128)
         return turns_of(
-            {HOT_KEY: one_key, HOT_KEY_COUNTERPART: own_row},
+            {HOT_KEY: one_key, HOT_KEY_COUNTERPART: laps(own, OWN_ROWS, "0")},
             window=HOT_WINDOW,
             on_result={HOT_KEY: track, HOT_KEY_COUNTERPART: tally_own_rows},
         )
