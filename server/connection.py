@@ -15,10 +15,12 @@ from server.errors import ProtocolError
 from server.session import Session
 
 log = logging.getLogger("cqld.connection")
-# Replies sent together, at most: a send per reply cost a tenth of a small request's CPU, while holding
-# every reply to the end of the loop iteration left the client idle meanwhile (plain INSERT
-# throughput through the driver fell by a third).
-REPLY_BATCH = 8
+# Replies sent together, at most. A send per reply costs a tenth of a small request's CPU; but every
+# reply held back is a client left waiting. Holding them to the end of the loop iteration cut plain
+# INSERT throughput through the driver by a third, and holding up to 8 put a driver with 8 requests in
+# flight in lock step with the server (all 8 answered at once, then 8 sent while the server idled):
+# 2 instead of 8 took LWTs with 8 in flight from 0.6 to 0.9 of their rate with 128 (bench/, docs/bench.md).
+REPLY_BATCH = 2
 
 
 class Connection(asyncio.Protocol):
