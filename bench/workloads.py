@@ -273,8 +273,9 @@ def run_all(
     # -- one hot key, 8 clients (8 requests in flight), each an increment by compare-and-set on what it
     # last saw: Cassandra and ScyllaDB collapse into timeouts here; cqld queues them per partition.
     # Measured in turns with the same compare-and-set, 8 in flight, each on a row of its own (nothing
-    # contended): with 8 requests in flight the client's turnaround bounds both, so their ratio is what
-    # contention costs; the ratio divides by the uncontended LWT at the full window instead.
+    # contended): their ratio is what contention costs. The ratio divides by the uncontended LWT
+    # at the full window instead, which 8 in flight reach only when the server's replies do not hold the
+    # client in lock step (server/connection.py, REPLY_BATCH).
     seen = {"v": 0}
 
     def one_key(i: int):
