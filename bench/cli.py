@@ -68,7 +68,11 @@ DERIVED = [
     ),
     ("LWT UPDATE IF (hot) / plain UPDATE (hot)", "LWT UPDATE IF v = ? (4 hot keys)", "plain UPDATE (4 hot keys)"),
     # Contention at the full window: 128 in flight on 4 keys against 128 in flight on rows of their own.
-    ("LWT UPDATE IF, 4 hot keys / distinct keys", "LWT UPDATE IF v = ? (4 hot keys)", "LWT UPDATE IF v = ? (distinct keys)"),
+    (
+        "LWT UPDATE IF, 4 hot keys / distinct keys",
+        "LWT UPDATE IF v = ? (4 hot keys)",
+        "LWT UPDATE IF v = ? (distinct keys)",
+    ),
     (
         "LWT, 8 clients on 1 key / uncontended LWT",
         "LWT UPDATE IF, 8 clients on 1 key",

@@ -95,7 +95,9 @@ class Coordinator:
         self._background: set[asyncio.Task[Any]] = set()
         # Replicas whose states share one store (LocalTransport.group): a round whose preconditions
         # hold runs as one pass over their states (paxos.fast), the same outcome as the general round.
-        self._group = getattr(transport, "group", None) if fuse_commit and skip_empty_when_unanimous else None
+        # Only over a synchronous transport: a one-pass round without a proposal records no promise.
+        one_pass = fuse_commit and skip_empty_when_unanimous and transport.immediate
+        self._group = getattr(transport, "group", None) if one_pass else None
         # Whether every one of some replicas is up, in one call (LocalTransport), else None.
         self._all_alive: Callable[[Sequence[ReplicaId]], bool] | None = getattr(transport, "all_alive", None)
 

@@ -7,6 +7,17 @@ is a fixed sequence of acceptor transitions with a known outcome. `fast_round` c
 from the states directly: the same promises, reads, decision, accepts and commits as `CasRound`
 driven over `LocalTransport` with `fuse_commit`, without building the messages that carry them.
 
+One difference, on purpose: a round without a proposal (a failed condition, a SERIAL read, nothing to
+write) records nothing, where `CasRound` keeps every replica's promise. Those promises fence proposals of
+lower ballots still to come, and with a synchronous transport there are none: every round, whichever
+coordinator runs it, runs start to end without yielding (`Coordinator._drive_now`), and this one has just
+seen every replica settled on one commit. A lower ballot that prepares later runs its whole round later,
+on the state this round read, whose commit it must still be above (its prepare checks the promises the
+commit left, and its writes the commit's microseconds); the order of rounds in time is then the order of
+their effects, which is what a linearization needs (CASSANDRA-12126 asks that an older proposal cannot be
+completed after a failed condition or a read: none exists to complete). So a not-applied LWT or a SERIAL
+read costs no engine write and leaves no Paxos state behind.
+
 It takes the round only when its preconditions hold and otherwise changes nothing and returns None,
 so that the caller runs the general round (`paxos.round`) instead: a promise above the ballot
 (contention), an accepted proposal newer than the newest commit (a round in progress, to be
@@ -77,20 +88,16 @@ def fast_round(
     micros = ballot_micros(ballot)
     if newest_ballot is not None and ballot_micros(newest_ballot) >= micros:
         return None  # our writes could not be timestamped after the newest commit
-    # Every replica promises `ballot` and reads; the promises are recorded below with the outcome.
+    # Every replica promises `ballot` and reads; the promises are recorded below with a proposal.
     merged = merge_reads(group.read_all(replicas, key, read_request))
     update, applied = decide(merged, micros)
     if update is None:
-        # Unanimous and nothing in progress: no proposal needed (see paxos.round); the promises stay.
-        kept = {id(st): PaxosState(ballot, st.accepted, st.committed) for st in distinct}
-        for r, st in zip(replicas, olds, strict=True):
-            states[r] = kept[id(st)]
-    else:
-        # Every replica accepts (it just promised this ballot and nothing ran since) and commits.
-        proposal = Proposal(ballot, key, update)
-        done = PaxosState(ballot, None, proposal)
-        for r in replicas:
-            group.apply(r, proposal)
-            states[r] = done
+        return applied, merged  # no proposal: nothing to record (see the module's docstring)
+    # Every replica promises, accepts (it just promised this ballot and nothing ran since) and commits.
+    proposal = Proposal(ballot, key, update)
+    done = PaxosState(ballot, None, proposal)
+    for r in replicas:
+        group.apply(r, proposal)
+        states[r] = done
     group.changed(key, states)
     return applied, merged

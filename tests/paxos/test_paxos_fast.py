@@ -2,7 +2,8 @@
 
 On thousands of random replica states: wherever the one-pass round takes the round, the general round,
 started from the same states with the same ballot, must end the same way (outcome, read, every replica's
-state, the updates applied); wherever it declines, it must have changed nothing.
+state, the updates applied), except that a round without a proposal records no promises in one pass;
+wherever it declines, it must have changed nothing.
 """
 
 from __future__ import annotations
@@ -125,6 +126,15 @@ def test_one_pass_round_ends_as_the_general_round_or_changes_nothing() -> None:
         assert type(outcome) is Decided, (states, outcome)
         assert sent in ([Prepare], [Prepare, ProposeAndCommit]), sent
         assert done == (outcome.applied, outcome.read)
+        if sent == [Prepare]:
+            # No proposal: the general round keeps every replica's promise, the one-pass round records
+            # nothing (paxos.fast: no lower ballot can still be in flight over a synchronous transport).
+            assert _snapshot(fast) == before
+            for r, b in general.items():
+                old = states[r]
+                assert b.states[KEY] == PaxosState(ballot, old and old.accepted, old and old.committed)
+                assert (b.data.get(KEY), b.applied) == (data[r], [])
+            continue
         assert _snapshot(fast) == _snapshot(general)
     # Both sides of the comparison ran often enough to mean something.
     assert taken > 500 and declined > 500, (taken, declined)
