@@ -53,6 +53,15 @@ def _applied_body(keyspace: str, table: str) -> bytes:
     return msg.rows_body([msg.ColumnSpec(keyspace, table, "[applied]", APPLIED.option())], [[TRUE]])
 
 
+@functools.lru_cache(maxsize=1024)
+def _not_applied_head(keyspace: str, table: str, columns: tuple) -> bytes:
+    """The head of a not-applied result: `[applied]`, then `columns` as (name, type option) pairs. The
+    same bytes for every not-applied result of a statement; building them took a tenth of its time."""
+    specs = [msg.ColumnSpec(keyspace, table, "[applied]", APPLIED.option())]
+    specs += [msg.ColumnSpec(keyspace, table, n, option) for n, option in columns]
+    return msg.rows_head(specs)
+
+
 def _by_clustering(table, pk_values: list, header, rows) -> tuple[dict, object]:
     """A partition read as (live rows by clustering, the first live row): the static-only read is the
     static row and the first live row, as Cassandra's LIMIT 1 read."""
@@ -86,6 +95,10 @@ def merge_reads(reads: list):
         for ck, row in rs:
             rows[ck] = merge_rows(rows.get(ck), row)
     return header, sorted(rows.items())
+
+
+def _no_read(reads: list) -> None:
+    return None
 
 
 def faulty(inner: LocalTransport, spec: str) -> FaultyTransport:
@@ -306,11 +319,16 @@ class LwtService:
             read_request = {"limit": 1}  # the statics, and the first row they ride on
         pk_values = split_partition_key(pk, len(table.partition_key))
 
+        last: list = [None, None]  # the rows of the last read and their current row: `result` asks again
+
         def current_row(header, rows, now_s):
+            if last[0] is rows:
+                return last[1]
             live = live_rows(table, pk_values, header, rows, now_s, include_static_only=True)
             row = next((r for r in live if r.ck == ck and not r.static_only), None)
             # Statics ride on every row of the partition, or alone when it has no rows.
             static_row = row if row is not None else (live[0] if live else None)
+            last[0], last[1] = rows, (row, static_row)
             return row, static_row
 
         def decide(merged, timestamp: int):
@@ -357,7 +375,6 @@ class LwtService:
         ks, name = table.keyspace, table.name
         if applied and self.node.config.lwt_result_shape != "scylla":
             return Result(_applied_body(ks, name))
-        specs = [msg.ColumnSpec(ks, name, "[applied]", APPLIED.option())]
         header, rows = merged
         row, static_row = current_row(header, rows, int(time.time()))
         if stmt.if_exists or stmt.if_not_exists:
@@ -383,13 +400,14 @@ class LwtService:
             target = _without_statics(target, table)
         if self.node.config.lwt_result_shape == "scylla":
             # ScyllaDB's shape: always one row of the old values (nulls when absent), applied or not.
+            specs = [msg.ColumnSpec(ks, name, "[applied]", APPLIED.option())]
             specs += [msg.ColumnSpec(ks, name, c.name, c.type.option()) for c in cols]
             old = target.values if target is not None else {}
             return Result(msg.rows_body(specs, [[TRUE if applied else FALSE] + [old.get(c.name) for c in cols]]))
         if target is None or (row is None and not any(c.kind == STATIC for c in cols)):
-            return Result(msg.rows_body(specs, [[FALSE]]))
-        specs += [msg.ColumnSpec(ks, name, c.name, c.type.option()) for c in cols]
-        return Result(msg.rows_body(specs, [[FALSE] + [target.values.get(c.name) for c in cols]]))
+            return Result(_not_applied_head(ks, name, ()) + msg.rows_of([[FALSE]]))
+        head = _not_applied_head(ks, name, tuple((c.name, c.type.option()) for c in cols))
+        return Result(head + msg.rows_of([[FALSE] + [target.values.get(c.name) for c in cols]]))
 
     @_flush_before_reply
     async def read_barrier(self, table, token: int, pk: bytes, params) -> None:
@@ -400,8 +418,8 @@ class LwtService:
             await self.coordinator.read_serial(
                 (table.id_bytes, token, pk),
                 [r.shard for r in placement],
-                b"",  # the read is not used: the cheapest, two point lookups
-                merge_reads,
+                None,  # no read: the SELECT reads once the partition is settled
+                _no_read,
                 quorum=len(placement) // 2 + 1,
                 timeout=node.config.read_request_timeout_ms / 1000,
             )

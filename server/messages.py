@@ -250,7 +250,17 @@ def rows_body(
     paging_state: bytes | None = None,
     no_metadata: bool = False,
 ) -> bytes:
-    out = [wire.int_(RESULT_ROWS), metadata(columns, paging_state, no_metadata), wire.int_(len(rows))]
+    return rows_head(columns, paging_state, no_metadata) + rows_of(rows)
+
+
+def rows_head(columns: list[ColumnSpec], paging_state: bytes | None = None, no_metadata: bool = False) -> bytes:
+    """A ROWS result up to its rows: the same bytes for every result of one shape (callers may cache it)."""
+    return wire.int_(RESULT_ROWS) + metadata(columns, paging_state, no_metadata)
+
+
+def rows_of(rows: list[list[bytes | None]]) -> bytes:
+    """The rows of a ROWS result, after `rows_head`."""
+    out = [wire.int_(len(rows))]
     bytes_ = wire.bytes_
     for row in rows:
         out.extend(bytes_(v) for v in row)

@@ -214,6 +214,8 @@ class ShardPaxos:
             self.staged.stage(key, self.shard, state)
 
     def read(self, key, read_request):
+        if read_request is None:  # a SERIAL read's barrier: it needs the settled state, not the data
+            return None
         table_id, token, pk = key
         if type(read_request) is bytes:  # one clustering row (b"": the only row of the partition)
             return self.replica.read_row(table_id, token, pk, read_request)
@@ -236,6 +238,8 @@ class ShardGroup:
         self.shards[shard].apply(proposal)
 
     def read_all(self, shards, key: Key, read_request) -> list:
+        if read_request is None:
+            return [None] * len(shards)
         if type(read_request) is bytes:  # one row: every replica's keys in one lookup
             table_id, token, pk = key
             return read_rows([self.shards[s].replica for s in shards], table_id, token, pk, read_request)
