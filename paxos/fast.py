@@ -47,8 +47,8 @@ class GroupBackend(Protocol):
     def changed(self, key: Any, states: MutableMapping[Any, PaxosState]) -> None:
         """Record the states changed in place, atomically with the updates applied since."""
 
-    def apply(self, replica: Any, proposal: Proposal) -> None:
-        """Apply a committed, non-empty update to one replica's data."""
+    def apply(self, replicas: Sequence[Any], proposal: Proposal) -> None:
+        """Apply a committed, non-empty update to the data of each of `replicas`."""
 
     def read_all(self, replicas: Sequence[Any], key: Any, read_request: Any) -> list[Any]:
         """Each replica's current data for the conditions, as an acceptor's promise carries it."""
@@ -96,8 +96,8 @@ def fast_round(
     # Every replica promises, accepts (it just promised this ballot and nothing ran since) and commits.
     proposal = Proposal(ballot, key, update)
     done = PaxosState(ballot, None, proposal)
+    group.apply(replicas, proposal)
     for r in replicas:
-        group.apply(r, proposal)
         states[r] = done
     group.changed(key, states)
     return applied, merged

@@ -28,7 +28,14 @@ from paxos.ballot import Ballot
 from paxos.messages import EMPTY_STATE, PaxosState, Proposal
 from storage.engine import Engine
 from storage.mutation import Mutation
-from storage.replica import LEGACY_PAXOS_PREFIX, Replica, decode_legacy_paxos_key, paxos_key, read_rows
+from storage.replica import (
+    LEGACY_PAXOS_PREFIX,
+    Replica,
+    decode_legacy_paxos_key,
+    paxos_key,
+    read_rows,
+    stage_on,
+)
 
 Key = tuple  # (table_id, token, partition key bytes)
 Entry = dict  # shard -> PaxosState: one partition's Paxos state on each of its replicas
@@ -231,11 +238,12 @@ class ShardGroup:
 
     def __init__(self, shards: dict[int, ShardPaxos], staged: StagedWrites) -> None:
         self.shards = shards
+        self.staged = staged
         self.states = staged.entry
         self.changed = staged.changed
 
-    def apply(self, shard: int, proposal: Proposal) -> None:
-        self.shards[shard].apply(proposal)
+    def apply(self, shards, proposal: Proposal) -> None:
+        stage_on([self.shards[s].replica for s in shards], proposal.update, self.staged.data)
 
     def read_all(self, shards, key: Key, read_request) -> list:
         if read_request is None:

@@ -59,16 +59,7 @@ class Replica:
 
     def stage(self, m: Mutation, pending: dict[bytes, bytes]) -> None:
         """Merge the mutation into current data, writing the merged values into `pending` (read-through)."""
-        prefix = self.partition_key(m.table_id, m.token, m.pk)
-        if m.partition_deleted is not None or m.static is not None or m.range_tombstones:
-            key = prefix + HEADER_TAG
-            old = self._load(key, pending)
-            new = [m.partition_deleted, m.static, list(m.range_tombstones)]
-            pending[key] = marshal.dumps(merge_headers(old, new))
-        for ck, row in m.rows:
-            key = prefix + ROW_TAG + ck
-            old = self._load(key, pending)
-            pending[key] = marshal.dumps(merge_rows(old, list(row)))
+        stage_on([self], m, pending)
 
     def _load(self, key: bytes, pending: dict[bytes, bytes]):
         raw = pending.get(key)
@@ -162,6 +153,28 @@ def decode_legacy_paxos_key(key: bytes) -> tuple[int, tuple[bytes, int, bytes]]:
     """(shard, (table_id, token, partition key)) of a key of the earlier layout."""
     token, pk, _end = decode_partition_suffix(key, 2 + _TABLE_ID)
     return key[1], (key[2 : 2 + _TABLE_ID], token, pk)
+
+
+def stage_on(replicas: list[Replica], m: Mutation, pending: dict[bytes, bytes]) -> None:
+    """`Replica.stage` of one mutation on each of `replicas` (one engine). Replicas whose old value is
+    the same object (absent, or shared by `read_rows` when they are in step) get the same merged
+    bytes, merged and encoded once."""
+    suffix = m.table_id + partition_suffix(m.token, m.pk)
+    parts: list[tuple[bytes, object, bool]] = []
+    if m.partition_deleted is not None or m.static is not None or m.range_tombstones:
+        parts.append((HEADER_TAG, [m.partition_deleted, m.static, list(m.range_tombstones)], True))
+    for ck, row in m.rows:
+        parts.append((ROW_TAG + ck, row, False))
+    for tail, new, is_header in parts:
+        done: list[tuple[object, bytes]] = []  # (old value, merged bytes); holding `old` keeps `is` honest
+        for r in replicas:
+            key = r._data + suffix + tail
+            old = r._load(key, pending)
+            merged = next((enc for seen, enc in done if seen is old), None)
+            if merged is None:
+                merged = marshal.dumps(merge_headers(old, new) if is_header else merge_rows(old, list(new)))
+                done.append((old, merged))
+            pending[key] = merged
 
 
 def read_rows(replicas: list[Replica], table_id: bytes, token: int, pk: bytes, ck: bytes) -> list[tuple]:

@@ -8,7 +8,7 @@ import logging
 
 from storage.engine import Engine
 from storage.mutation import Mutation
-from storage.replica import Replica
+from storage.replica import Replica, stage_on
 from storage.rows import merge_headers, merge_rows
 
 log = logging.getLogger("cqld.replicas")
@@ -50,8 +50,7 @@ class ReplicaSet:
             staged.append((self.live(m.token, rf, required), m))
         pending: dict[bytes, bytes] = {}
         for targets, m in staged:
-            for r in targets:
-                r.stage(m, pending)
+            stage_on(targets, m, pending)
         self.engine.write(list(pending.items()))
 
     def read_partition(

@@ -136,8 +136,9 @@ class MemoryGroup:
             if self.backends[r].states.get(key) is not st:
                 self.backends[r].store_state(key, st)
 
-    def apply(self, replica: Any, proposal: Proposal) -> None:
-        self.backends[replica].apply(proposal)
+    def apply(self, replicas: Any, proposal: Proposal) -> None:
+        for r in replicas:
+            self.backends[r].apply(proposal)
 
     def read_all(self, replicas: Any, key: Any, read_request: Any) -> list[Any]:
         return [self.backends[r].read(key, read_request) for r in replicas]

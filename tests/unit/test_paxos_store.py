@@ -191,3 +191,26 @@ def test_the_purge_judges_an_entry_from_its_summary_in_either_layout():
     assert entry_summary(old_busy) == (b3, False)
     assert decode_entry(old_busy, KEY)[2] == PaxosState(b2, in_flight, None)
     assert decode_entry(encode_entry(busy), KEY) == busy
+
+
+def test_replicas_staged_together_keep_their_own_rows(tmp_path):
+    """`stage_on` merges once for replicas holding the same old row, and each replica's own row otherwise."""
+    from storage.replica import read_rows, stage_on
+
+    engine = Engine(str(tmp_path / "db"))
+    replicas = [Replica(engine, n) for n in range(3)]
+    pending: dict[bytes, bytes] = {}
+    stage_on(replicas, mutation(b"a", 10), pending)
+    engine.write(list(pending.items()))
+    pending = {}
+    replicas[2].stage(mutation(b"z", 30), pending)  # replica 2 alone holds a newer value
+    engine.write(list(pending.items()))
+    read_rows(replicas, TABLE, 42, PK, b"")  # replicas 0 and 1 now share one decoded row
+    pending = {}
+    stage_on(replicas, mutation(b"b", 20), pending)
+    assert len(pending) == 3
+    engine.write(list(pending.items()))
+    rows = [r.read_row(TABLE, 42, PK, b"")[1][0][1] for r in replicas]
+    assert [row[2]["v"][1] for row in rows] == [b"b", b"b", b"z"]  # the newest write wins on each
+    assert rows[0][0][0] == 20 and rows[2][0][0] == 30  # and so does each row's marker
+    engine.close()
