@@ -51,6 +51,22 @@ def encode_entry(entry: Entry) -> bytes:
     once. The newest ballot any replica holds and whether every replica is settled (no accepted proposal
     newer than its commit) lead, so that the purge judges a partition without decoding its states: it
     judges every partition on every pass, most of them too young, and decoding took 12 µs each."""
+    first = next(iter(entry.values()), None)
+    if first is not None and first.accepted is None and all(st is first for st in entry.values()):
+        # Every replica in the one state a round left them in, nothing accepted beyond the commit
+        # (settled): the same value as below, without its bookkeeping. Most entries written are these.
+        com = first.committed
+        newest = (
+            first.promised
+            if com is None or (first.promised is not None and first.promised > com.ballot)
+            else com.ballot
+        )
+        t = (
+            None if first.promised is None else first.promised.bytes,
+            None,
+            None if com is None else (com.ballot.bytes, None if com.update is None else com.update.to_bytes()),
+        )
+        return marshal.dumps((None if newest is None else newest.bytes, True, dict.fromkeys(entry, t)))
     plain: dict[int, tuple | None] = {}
 
     def enc(p: Proposal | None):

@@ -214,3 +214,21 @@ def test_replicas_staged_together_keep_their_own_rows(tmp_path):
     assert [row[2]["v"][1] for row in rows] == [b"b", b"b", b"z"]  # the newest write wins on each
     assert rows[0][0][0] == 20 and rows[2][0][0] == 30  # and so does each row's marker
     engine.close()
+
+
+def test_replicas_in_one_state_encode_as_replicas_in_equal_states():
+    """`encode_entry` takes a short cut when every replica holds the one state a round left; the value
+    (states and summary) must be the one the general encoding gives for equal, separate states."""
+    import marshal
+
+    from server.paxos_store import encode_entry, entry_summary
+
+    b = [ballot_from_micros(1_700_000_000_000_000 + m, 1) for m in range(3)]
+    done = Proposal(b[1], KEY, mutation(b"a", 10))
+    cases = [(b[1], done), (b[2], done), (b[0], done), (None, None), (b[2], None), (b[1], Proposal(b[1], KEY, None))]
+    for promised, committed in cases:
+        shared = encode_entry(dict.fromkeys(range(3), PaxosState(promised, None, committed)))
+        separate = encode_entry({n: PaxosState(promised, None, committed) for n in range(3)})
+        assert marshal.loads(shared) == marshal.loads(separate), (promised, committed)
+        assert entry_summary(shared) == entry_summary(separate)
+        assert decode_entry(shared, KEY) == decode_entry(separate, KEY)
