@@ -45,6 +45,10 @@ def _ballot(raw: bytes | None) -> Ballot | None:
     return None if raw is None else Ballot.from_bytes(raw)
 
 
+def _proposal_value(p: Proposal) -> tuple:
+    return (p.ballot.bytes, None if p.update is None else p.update.to_bytes())
+
+
 def encode_entry(entry: Entry) -> bytes:
     """(newest ballot, settled, {shard: (promised, accepted, committed)}), a proposal as (ballot, update)
     without its key (the engine key names the partition). A proposal held by several replicas is encoded
@@ -64,7 +68,7 @@ def encode_entry(entry: Entry) -> bytes:
         t = (
             None if first.promised is None else first.promised.bytes,
             None,
-            None if com is None else (com.ballot.bytes, None if com.update is None else com.update.to_bytes()),
+            None if com is None else _proposal_value(com),
         )
         return marshal.dumps((None if newest is None else newest.bytes, True, dict.fromkeys(entry, t)))
     plain: dict[int, tuple | None] = {}
@@ -74,7 +78,7 @@ def encode_entry(entry: Entry) -> bytes:
             return None
         t = plain.get(id(p))
         if t is None:
-            t = plain[id(p)] = (p.ballot.bytes, None if p.update is None else p.update.to_bytes())
+            t = plain[id(p)] = _proposal_value(p)
         return t
 
     states: dict[int, tuple] = {}  # id(state) -> encoded: replicas left in one state by a round share it
