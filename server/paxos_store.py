@@ -45,32 +45,12 @@ def _ballot(raw: bytes | None) -> Ballot | None:
     return None if raw is None else Ballot.from_bytes(raw)
 
 
-def _proposal_value(p: Proposal) -> tuple:
-    return (p.ballot.bytes, None if p.update is None else p.update.to_bytes())
-
-
 def encode_entry(entry: Entry) -> bytes:
     """(newest ballot, settled, {shard: (promised, accepted, committed)}), a proposal as (ballot, update)
     without its key (the engine key names the partition). A proposal held by several replicas is encoded
     once. The newest ballot any replica holds and whether every replica is settled (no accepted proposal
     newer than its commit) lead, so that the purge judges a partition without decoding its states: it
     judges every partition on every pass, most of them too young, and decoding took 12 µs each."""
-    first = next(iter(entry.values()), None)
-    if first is not None and first.accepted is None and all(st is first for st in entry.values()):
-        # Every replica in the one state a round left them in, nothing accepted beyond the commit
-        # (settled): the same value as below, without its bookkeeping. Most entries written are these.
-        com = first.committed
-        newest = (
-            first.promised
-            if com is None or (first.promised is not None and first.promised > com.ballot)
-            else com.ballot
-        )
-        t = (
-            None if first.promised is None else first.promised.bytes,
-            None,
-            None if com is None else _proposal_value(com),
-        )
-        return marshal.dumps((None if newest is None else newest.bytes, True, dict.fromkeys(entry, t)))
     plain: dict[int, tuple | None] = {}
 
     def enc(p: Proposal | None):
@@ -78,7 +58,7 @@ def encode_entry(entry: Entry) -> bytes:
             return None
         t = plain.get(id(p))
         if t is None:
-            t = plain[id(p)] = _proposal_value(p)
+            t = plain[id(p)] = (p.ballot.bytes, None if p.update is None else p.update.to_bytes())
         return t
 
     states: dict[int, tuple] = {}  # id(state) -> encoded: replicas left in one state by a round share it
