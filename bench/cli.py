@@ -135,7 +135,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--timeout", type=float, default=30.0, help="per-request and stall timeout, seconds (default 30)")
     p.add_argument("--only", help="run only the driver workloads whose name contains this text")
-    p.add_argument("--skip", default="", help="comma list of sections to skip: driver,raw,sync,startup,parse,bulk")
+    p.add_argument(
+        "--skip", default="", help="comma list of sections to skip: driver,raw,sync,startup,parse,paxos,bulk"
+    )
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument(
         "--row-factory",
@@ -440,6 +442,22 @@ def main(argv: list[str] | None = None) -> int:
             for r in pt["statements"]:
                 text = r["statement"] if len(r["statement"]) <= 80 else r["statement"][:77] + "..."
                 print(f"    {r['cold_us']:>8,.0f} {r['warm_us']:>8,.0f}  {text}")
+        if "paxos" not in skip:
+            lwts = min(10_000, max(1_000, rows // 5))  # both rounds well inside the retention
+            ps = oneoff.paxos_state_size(tmp, lwts, args.window, args.timeout)
+            results["paxos_state"] = ps
+            ins, upd, gone = ps["after_inserts"], ps["after_updates"], ps["after_purge"]
+            print(
+                f"  Paxos state after {lwts:,} LWT INSERTs on distinct keys: {ins['partitions_with_state']:,} "
+                f"partitions, {ins['bytes'] / 1024:,.0f} KiB ({ins['bytes'] / max(1, ins['partitions_with_state']):.0f} "
+                f"B each); after {lwts:,} LWT UPDATEs of the same keys: {upd['partitions_with_state']:,} partitions, "
+                f"{upd['bytes'] / 1024:,.0f} KiB ({ins['elapsed_s']:.1f} s and {upd['elapsed_s']:.1f} s; "
+                f"{ins['errors'] + upd['errors']} errors)"
+            )
+            print(
+                f"  purged (retention {ps['retention_s']} s, a pass a second): {gone['partitions_with_state']:,} "
+                f"partitions, {gone['bytes']:,} B left {gone['seconds_after_last_lwt']:.1f} s after the last LWT"
+            )
         if "bulk" not in skip and rows > 0:
             bl = oneoff.bulk_load(
                 tmp,

@@ -157,3 +157,47 @@ def bulk_load(tmp: Path, rows: int, window: int, timeout: float, baseline=None, 
         if cluster is not None:
             cluster.shutdown()
         srv.kill()
+
+
+def paxos_state_size(tmp: Path, lwts: int, window: int, timeout: float, retention_s: int = 20) -> dict:
+    """How big the Paxos state gets and that the purge takes it back: `lwts` LWT INSERTs on distinct keys,
+    then as many LWT UPDATEs of the same keys (state per partition, not per LWT), then wait for the purge
+    of state older than `retention_s` (one pass a second)."""
+    from bench.load import run
+    from bench.workloads import VALUE, create_schema, make_cluster
+
+    env = {"CQLD_PAXOS_STATE_RETENTION_S": str(retention_s), "CQLD_PAXOS_PURGE_INTERVAL_S": "1"}
+    srv = BenchServer(tmp / "paxos", env=env).start()
+    cluster = None
+    try:
+        cluster = make_cluster(srv.port)
+        session = cluster.connect()
+        create_schema(session)
+
+        def size() -> dict:
+            return dict(session.execute("SELECT name, value FROM system_views.paxos_state"))
+
+        out: dict = {"lwts": lwts, "retention_s": retention_s}
+        insert = session.prepare("INSERT INTO kv (k, v) VALUES (?, ?) IF NOT EXISTS")
+        update = session.prepare("UPDATE kv SET v = ? WHERE k = ? IF v = ?")
+        for label, make_op in (
+            ("after_inserts", lambda i: [(insert, (i, VALUE))]),
+            ("after_updates", lambda i: [(update, ("w", i, VALUE))]),
+        ):
+            ops, elapsed, _lat, errors, _ = run(
+                session, make_op, duration=float("inf"), window=window, max_ops=lwts, timeout=timeout
+            )
+            out[label] = {**size(), "elapsed_s": elapsed, "errors": sum(errors.values())}
+        last = time.perf_counter()
+        deadline = last + retention_s + 60
+        while True:
+            now = size()
+            if not now["partitions_with_state"] or time.perf_counter() > deadline:
+                break
+            time.sleep(0.25)
+        out["after_purge"] = {**now, "seconds_after_last_lwt": time.perf_counter() - last}
+        return out
+    finally:
+        if cluster is not None:
+            cluster.shutdown()
+        srv.kill()

@@ -304,8 +304,12 @@ def run_all(
     tally_one, tally_own_rows = Tally(), Tally()
     for m in bracketed([HOT_KEY, HOT_KEY_COUNTERPART], hot_in_turns):
         m.extra["applied"] = (tally_one if m.name == HOT_KEY else tally_own_rows).fraction()
-    for _name, value in session.execute("SELECT name, value FROM system_views.paxos_state"):
-        print(f"{'':<44} (Paxos state after the LWT workloads: {value} partitions)", flush=True)
+    state = dict(session.execute("SELECT name, value FROM system_views.paxos_state"))
+    print(
+        f"{'':<44} (Paxos state after the LWT workloads: {state['partitions_with_state']} partitions, "
+        f"{state['bytes'] / 2**20:.1f} MiB)",
+        flush=True,
+    )
 
     def serial(i: int):
         bound = p_sel.bind((ins_base + i % written,))

@@ -250,10 +250,14 @@ class LwtService:
                 cache.pop(decode_paxos_key(key), None)
         return len(doomed), k
 
-    def state_count(self) -> int:
-        """Partitions holding Paxos state."""
+    def state_size(self) -> tuple[int, int]:
+        """(partitions holding Paxos state, their keys' and values' bytes before compression)."""
         self.staged.flush()
-        return sum(1 for _ in self.node.engine.scan(PAXOS_PREFIX, PAXOS_END))
+        partitions = size = 0
+        for k, v in self.node.engine.scan(PAXOS_PREFIX, PAXOS_END):
+            partitions += 1
+            size += len(k) + len(v)
+        return partitions, size
 
     async def purge_forever(self) -> None:
         cfg = self.node.config

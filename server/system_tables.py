@@ -407,7 +407,8 @@ class SystemTables:
         ]
 
     def _system_views_paxos_state(self) -> list[dict]:
-        return [{"name": "partitions_with_state", "value": self.node.lwt.state_count()}]
+        partitions, size = self.node.lwt.state_size()
+        return [{"name": "partitions_with_state", "value": partitions}, {"name": "bytes", "value": size}]
 
     def _system_IndexInfo(self) -> list[dict]:
         # Cassandra lists built indexes here, keyed by keyspace (its column is named table_name).

@@ -8,6 +8,9 @@ import pytest
 
 from tests.conftest import serving
 
+PARTITIONS = "SELECT value FROM system_views.paxos_state WHERE name = 'partitions_with_state'"
+STATE_BYTES = "SELECT value FROM system_views.paxos_state WHERE name = 'bytes'"
+
 
 @pytest.mark.parametrize("batch", ["2000", "7"])
 def test_settled_paxos_state_is_purged(tmp_path, batch):
@@ -16,12 +19,14 @@ def test_settled_paxos_state_is_purged(tmp_path, batch):
         s.execute("CREATE TABLE p.t (k int PRIMARY KEY, v int)")
         for k in range(20):
             assert s.execute(f"INSERT INTO p.t (k, v) VALUES ({k}, 0) IF NOT EXISTS").was_applied
-        before = s.execute("SELECT value FROM system_views.paxos_state").one().value
+        before = s.execute(PARTITIONS).one().value
         assert before >= 20
+        assert s.execute(STATE_BYTES).one().value > before * 40  # a ballot and an update each, at least
         deadline = time.monotonic() + 10
-        while s.execute("SELECT value FROM system_views.paxos_state").one().value and time.monotonic() < deadline:
+        while s.execute(PARTITIONS).one().value and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert s.execute("SELECT value FROM system_views.paxos_state").one().value == 0
+        assert s.execute(PARTITIONS).one().value == 0
+        assert s.execute(STATE_BYTES).one().value == 0
         old_wt = s.execute("SELECT writetime(v) FROM p.t WHERE k = 3").one()[0]
         # Conditions still see the data, and new ballots (write timestamps) stay above the purged ones.
         assert not s.execute("INSERT INTO p.t (k, v) VALUES (3, 9) IF NOT EXISTS").was_applied
@@ -162,7 +167,7 @@ def test_paxos_state_of_an_earlier_data_dir_is_converted_with_its_proposal_in_fl
         assert s.execute(serial).one().v == 20  # the in-flight proposal was completed
         assert s.execute("SELECT v FROM m.t WHERE k = 2").one().v == 20
         assert s.execute("UPDATE m.t SET v = 21 WHERE k = 2 IF v = 20").was_applied
-        assert s.execute("SELECT value FROM system_views.paxos_state").one().value == 5
+        assert s.execute(PARTITIONS).one().value == 5
 
 
 def test_paxos_state_left_for_a_dropped_table_is_purged(tmp_path):
@@ -185,7 +190,7 @@ def test_paxos_state_left_for_a_dropped_table_is_purged(tmp_path):
     engine.close()
 
     with serving(tmp_path, env=env) as (_server, s):
-        count = "SELECT value FROM system_views.paxos_state"
+        count = PARTITIONS
         deadline = time.monotonic() + 10
         while s.execute(count).one().value != 3 and time.monotonic() < deadline:
             time.sleep(0.2)
