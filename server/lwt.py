@@ -20,7 +20,7 @@ from server.paxos_store import ShardGroup, ShardPaxos, StagedWrites, entry_summa
 from server.statements.reads import live_rows
 from server.statements.tables import now_micros
 from storage import cqltypes
-from storage.mutation import Mutation
+from storage.mutation import Mutation, at_commit_timestamp
 from storage.replica import PAXOS_PREFIX, decode_paxos_key
 from storage.rows import merge_headers, merge_rows
 from storage.schema import STATIC
@@ -360,8 +360,8 @@ class LwtService:
                 return None, True
             m = muts[0]
             for other in muts[1:]:
-                m.rows.extend(other.rows)
-            return m, True
+                m.absorb(other)
+            return at_commit_timestamp(m, timestamp), True
 
         try:
             result = await self.coordinator.cas(
@@ -496,13 +496,8 @@ class LwtService:
                 base = _current(by_ck, static_row, ck)
                 _ts, ttl = s.write_params(values, None)
                 for mu in s.mutations(values, timestamp, ttl, current=lambda *_a, _b=base: _b):
-                    m.rows.extend(mu.rows)
-                    m.range_tombstones.extend(mu.range_tombstones)
-                    if mu.static is not None:
-                        m.static = merge_rows(m.static, mu.static)
-                    if mu.partition_deleted is not None:
-                        m.partition_deleted = max(m.partition_deleted or 0, mu.partition_deleted)
-            return m, True
+                    m.absorb(mu)
+            return at_commit_timestamp(m, timestamp), True
 
         try:
             result = await self.coordinator.cas(
@@ -585,7 +580,9 @@ class LwtService:
                 applied = all(_holds(s, values, *live[key], ck) for s, values, (key, ck) in judged)
                 if applied:
                     ts = ballot_micros(self.clock.next())
-                    writes = []
+                    by_partition: dict[
+                        tuple, tuple[Mutation, int]
+                    ] = {}  # one update per partition, as one Paxos commit
                     required = 1
                     for s, values, (key, ck) in zip(stmts, value_lists, targets, strict=True):
                         base = _current(*live[key], ck)
@@ -595,7 +592,11 @@ class LwtService:
                             required,
                             node.consistency_count(s.table.keyspace, params.consistency, for_write=True, check=False),
                         )
-                        writes.extend((m, rf) for m in s.mutations(values, ts, ttl, current=lambda *_a, _b=base: _b))
+                        for m in s.mutations(values, ts, ttl, current=lambda *_a, _b=base: _b):
+                            held = by_partition.setdefault((m.table_id, m.pk), (m, rf))[0]
+                            if held is not m:
+                                held.absorb(m)
+                    writes = [(at_commit_timestamp(m, ts), rf) for m, rf in by_partition.values()]
                     await node.write(writes, required, params.consistency)
         except PaxosError as e:
             raise cas_error(e, params) from None
