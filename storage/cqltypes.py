@@ -987,7 +987,7 @@ def _read_value(data: bytes, pos: int, what: str) -> tuple[bytes | None, int]:
 def _split_collection(data: bytes, per_item: int, what: str) -> list[bytes]:
     """Raw element values of a serialized list/set (per_item=1) or map (per_item=2)."""
     count, pos = _read_len(data, 0, what)
-    if count < 0:
+    if count < 0 or count * per_item * 4 > len(data) - pos:  # each value needs its 4-byte length at least
         raise MarshalError(f"Not enough bytes to read a {what}")
     out: list[bytes] = []
     for _ in range(count * per_item):
@@ -1046,6 +1046,8 @@ class _CollectionType(CqlType):
         raise NotImplementedError
 
     def validate(self, data: bytes) -> None:
+        if not data:  # a bound value, unlike a stored cell, has its element count even when empty
+            raise MarshalError(f"Not enough bytes to read a {self.what}")
         self.deserialize(data)
 
 

@@ -532,6 +532,13 @@ def test_collection_errors() -> None:
         lt.serialize([1, None])
     with pytest.raises(MarshalError, match="Not enough bytes to read a map"):
         ct.MapType(ct.INT, ct.INT).validate(b"\x00\x00\x00\x01")
+    # A bound collection always carries its element count (Cassandra's CollectionSerializer), and a
+    # count the remaining bytes cannot hold is refused before any element is read.
+    for coll in (lt, ct.SetType(ct.TEXT), ct.MapType(ct.TEXT, ct.TEXT)):
+        for raw in (b"", b"test", struct.pack(">q", 2**63 - 1), struct.pack(">i", -1)):
+            with pytest.raises(MarshalError, match=f"Not enough bytes to read a {coll.what}"):
+                coll.validate(raw)
+        coll.validate(b"\x00\x00\x00\x00")  # empty
     tt = ct.TupleType([ct.INT, ct.TEXT])
     with pytest.raises(MarshalError, match="Invalid remaining data after end of tuple value"):
         tt.validate(tt.serialize((1, "a")) + b"\x00\x00\x00\x00")
