@@ -21,6 +21,10 @@ from storage import cqltypes
 from storage.mutation import Mutation
 from storage.schema import CLUSTERING, PARTITION_KEY, STATIC, Table
 
+# Cassandra's NumberType and StringType: what `+` (and for numbers `-`) may apply to under IF.
+ARITHMETIC_TYPES = frozenset({"tinyint", "smallint", "int", "bigint", "varint", "float", "double", "decimal"})
+TEXT_TYPES = frozenset({"text", "ascii", "varchar"})
+
 MAX_TTL = 20 * 365 * 24 * 60 * 60
 
 
@@ -329,6 +333,7 @@ class ModificationStatement:
                 self._add_set(col, a.value)
             elif isinstance(a, (ast.AddTo, ast.SubtractFrom)):
                 kind = "add" if isinstance(a, ast.AddTo) else "sub"
+                shown = f"{col.name} = {col.name} {'+' if kind == 'add' else '-'} {term_text(a.value)}"
                 if t.cql_name() == "counter":
                     self.ops.append(
                         Op(kind, col, compile_term(a.value, cqltypes.lookup_native("bigint"), col.name, ctx))
@@ -340,14 +345,20 @@ class ModificationStatement:
                     self.ops.append(Op(kind, col, compile_term(a.value, vtype, col.name, ctx)))
                     self.needs_read |= collection_ops.needs_read(self.ops[-1])
                     continue
+                elif t.is_collection:
+                    raise InvalidRequest(f"Invalid operation ({shown}) for frozen collection column {col.name}")
+                elif kind == "add" and isinstance(t, cqltypes.TupleType):  # a UDT is a tuple here, as in Cassandra
+                    raise InvalidRequest(f"Invalid operation ({shown}) for tuple column {col.name}")
                 elif stmt.conditions or stmt.if_exists:
-                    # Arithmetic on plain columns is only allowed under IF (CASSANDRA-17857).
+                    # Arithmetic on plain columns only under IF, where the Paxos read supplies the old value:
+                    # + on numbers and text (CASSANDRA-17857), - on numbers (CASSANDRA-20477).
+                    name = t.cql_name()
+                    if name not in ARITHMETIC_TYPES and (kind == "sub" or name not in TEXT_TYPES):
+                        what = "non-numeric type" if kind == "sub" else "non-numeric and non-text type"
+                        raise InvalidRequest(f"Invalid operation ({shown}) for {what} {col.name}")
                     self.ops.append(Op(kind, col, compile_term(a.value, t, col.name, ctx)))
                 else:
-                    sign = "+" if kind == "add" else "-"
-                    raise InvalidRequest(
-                        f"Invalid operation ({col.name} = {col.name} {sign} ?) for non counter column {col.name}"
-                    )
+                    raise InvalidRequest(f"Invalid operation ({shown}) for non counter column {col.name}")
                 self.needs_read = True
             elif isinstance(a, ast.Prepend):
                 if not (cqltypes.is_list(t) and t.is_multicell):
@@ -711,8 +722,6 @@ def combine(kind: str, t, old, raw: bytes):
     if old is None:
         return None
     v = t.deserialize(raw)
-    if name in ("text", "ascii", "varchar"):
-        if kind == "sub":
-            raise InvalidRequest(f"Invalid operation for non-numeric type {name}")
-        return old + v
+    if name in TEXT_TYPES:
+        return old + v  # `-` on text was refused when the statement was prepared
     return old + v if kind == "add" else old - v

@@ -103,48 +103,6 @@ def test_collection_and_in_conditions(session, keyspace):
     assert s.execute("UPDATE c SET v = 9 WHERE k = 1 IF v >= 8").was_applied
 
 
-def test_arithmetic_under_if(session, keyspace):
-    s = session
-    s.execute("CREATE TABLE n (k int PRIMARY KEY, n int, t text)")
-    s.execute("INSERT INTO n (k, n, t) VALUES (1, 10, 'ab')")
-    assert s.execute("UPDATE n SET n = n + 5, t = t + 'c' WHERE k = 1 IF EXISTS").was_applied
-    assert s.execute("SELECT n, t FROM n WHERE k = 1").one() == (15, "abc")
-    with pytest.raises(InvalidRequest, match="for non counter column n"):
-        s.execute("UPDATE n SET n = n + 1 WHERE k = 1")
-
-
-@pytest.mark.parametrize(
-    "stmt, message",
-    [
-        ("UPDATE v SET v = 1 WHERE k = 1 IF v = 1 USING TIMESTAMP 5", None),
-        (
-            "UPDATE v USING TIMESTAMP 5 SET v = 1 WHERE k = 1 IF v = 1",
-            "Cannot provide custom timestamp for conditional updates",
-        ),
-        (
-            "UPDATE v SET v = 1 WHERE k IN (1, 2) IF v = 1",
-            "IN on the partition key is not supported with conditional updates",
-        ),
-        (
-            "DELETE FROM v WHERE k IN (1, 2) IF v = 1",
-            "IN on the partition key is not supported with conditional deletions",
-        ),
-        ("UPDATE v SET v = 1 WHERE k = 1 IF k = 1", "PRIMARY KEY column 'k' cannot have IF conditions"),
-        ("UPDATE v SET v = 1 WHERE k = 1 IF v < null", 'Invalid comparison with null for operator "<"'),
-    ],
-)
-def test_lwt_validation_errors(session, keyspace, stmt, message):
-    session.execute("CREATE TABLE v (k int PRIMARY KEY, v int)")
-    if message is None:
-        from cassandra.protocol import SyntaxException
-
-        with pytest.raises(SyntaxException):
-            session.execute(stmt)
-        return
-    with pytest.raises(InvalidRequest, match=message.replace("(", r"\(").replace(")", r"\)")):
-        session.execute(stmt)
-
-
 def test_counter_and_serial_errors(session, keyspace):
     s = session
     s.execute("CREATE TABLE ctr (k int PRIMARY KEY, c counter)")

@@ -186,9 +186,31 @@ def test_arithmetic_under_if_keeps_null(session, keyspace):
     assert tuple(s.execute("SELECT n, d, t FROM a WHERE k = 1").one()) == (-4, 4.0, "yz")
 
 
+@pytest.mark.parametrize(
+    "stmt, message",
+    [
+        # only under IF (CASSANDRA-17857), where the Paxos read has the old value
+        ("UPDATE a SET n = n + 1 WHERE k = 1", "Invalid operation (n = n + 1) for non counter column n"),
+        ("UPDATE a SET n = n - ? WHERE k = 1", "Invalid operation (n = n - ?) for non counter column n"),
+        ("UPDATE a SET t = t - 'z' WHERE k = 1 IF x = 0", "Invalid operation (t = t - 'z') for non-numeric type t"),
+        ("UPDATE a SET ts = ts + 1 WHERE k = 1 IF x = 0", "Invalid operation (ts = ts + 1) for non-numeric and non-text type ts"),
+        ("UPDATE a SET tp = tp + (1, 2) WHERE k = 1 IF x = 0", "Invalid operation (tp = tp + (1, 2)) for tuple column tp"),
+        ("UPDATE a SET fl = fl + [1] WHERE k = 1 IF x = 0", "Invalid operation (fl = fl + [1]) for frozen collection column fl"),
+    ],
+)  # fmt: skip
+def test_arithmetic_errors(session, keyspace, stmt, message):
+    session.execute(
+        "CREATE TABLE a (k int PRIMARY KEY, n bigint, t text, x int, ts timestamp, tp tuple<int, int>, fl frozen<list<int>>)"
+    )
+    session.execute("INSERT INTO a (k, n, t, x) VALUES (1, 1, 'y', 0)")
+    with pytest.raises(InvalidRequest) as e:
+        session.execute(session.prepare(stmt), (1,)) if "?" in stmt else session.execute(stmt)
+    assert message in str(e.value)
+    assert tuple(session.execute("SELECT n, t FROM a WHERE k = 1").one()) == (1, "y")
+
+
 TABLES = [
     "CREATE TABLE p (pk int, ck int, r int, sv int static, l list<int>, c int, PRIMARY KEY (pk, ck))",
-    "CREATE TABLE ctr (k int PRIMARY KEY, c counter)",
     "CREATE TABLE d (k int PRIMARY KEY, du duration)",
 ]
 
@@ -212,7 +234,7 @@ TABLES = [
         ("UPDATE p SET r = 1 WHERE pk = 1 AND ck = 1 IF r CONTAINS 1", "Cannot use CONTAINS on non-collection column r"),
         ("UPDATE p SET r = 1 WHERE pk = 1 AND ck = 1 IF l CONTAINS KEY 1", "Cannot use CONTAINS KEY on non-map column l"),
         ("UPDATE p SET r = 1 WHERE pk = 1 AND ck = 1 IF l[-1] = 1", "Invalid negative list index -1"),
-        ("UPDATE ctr SET c = c + 1 WHERE k = 1 IF EXISTS", "Conditional updates are not supported on counter tables"),
+        ("DELETE FROM p WHERE pk IN (1, 2) AND ck = 1 IF r = 1", "IN on the partition key is not supported with conditional deletions"),
         ("UPDATE d SET du = 1h WHERE k = 1 IF du > 1h", "Slice conditions ( > ) are not supported on durations"),
     ],
 )  # fmt: skip
@@ -234,6 +256,7 @@ def test_conditional_statement_errors(session, keyspace, stmt, message):
         "DELETE FROM p WHERE pk = 1 AND ck = 1 IF NOT EXISTS",
         "INSERT INTO p (pk, ck, r) VALUES (1, 1, 1) IF EXISTS",
         "INSERT INTO p (pk, ck, r) VALUES (1, 1, 1) IF r = 1",
+        "UPDATE p SET r = 1 WHERE pk = 1 AND ck = 1 IF r = 1 USING TIMESTAMP 5",
     ],
 )
 def test_conditions_the_grammar_refuses(session, keyspace, stmt):
