@@ -184,7 +184,7 @@ def paxos_state_size(tmp: Path, lwts: int, window: int, timeout: float, retentio
             ("after_inserts", lambda i: [(insert, (i, VALUE))]),
             ("after_updates", lambda i: [(update, ("w", i, VALUE))]),
         ):
-            ops, elapsed, _lat, errors, _ = run(
+            _ops, elapsed, _lat, errors, _ = run(
                 session, make_op, duration=float("inf"), window=window, max_ops=lwts, timeout=timeout
             )
             out[label] = {**size(), "elapsed_s": elapsed, "errors": sum(errors.values())}

@@ -580,9 +580,8 @@ class LwtService:
                 applied = all(_holds(s, values, *live[key], ck) for s, values, (key, ck) in judged)
                 if applied:
                     ts = ballot_micros(self.clock.next())
-                    by_partition: dict[
-                        tuple, tuple[Mutation, int]
-                    ] = {}  # one update per partition, as one Paxos commit
+                    # One update per partition, as one Paxos commit would write it.
+                    by_partition: dict[tuple, tuple[Mutation, int]] = {}
                     required = 1
                     for s, values, (key, ck) in zip(stmts, value_lists, targets, strict=True):
                         base = _current(*live[key], ck)

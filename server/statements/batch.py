@@ -53,9 +53,6 @@ class BatchStatement:
                 raise InvalidRequest("Cannot include a counter statement in a logged batch")
         if self.kind == "UNLOGGED" and len({s.table.is_counter for s in self.statements}) > 1:
             raise InvalidRequest("Counter and non-counter mutations cannot exist in the same batch")
-        for s in self.statements:
-            if s.is_conditional and s.timestamp is not None:
-                raise InvalidRequest("Cannot provide custom timestamp for conditional BATCH")
         if any(s.is_conditional for s in self.statements) and self.timestamp is not None:
             raise InvalidRequest("Cannot provide custom timestamp for conditional BATCH")
 

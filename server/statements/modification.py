@@ -722,6 +722,4 @@ def combine(kind: str, t, old, raw: bytes):
     if old is None:
         return None
     v = t.deserialize(raw)
-    if name in TEXT_TYPES:
-        return old + v  # `-` on text was refused when the statement was prepared
-    return old + v if kind == "add" else old - v
+    return old + v if kind == "add" else old - v  # `-` on text was refused when the statement was prepared
