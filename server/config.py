@@ -33,11 +33,12 @@ class Config:
     # contention and timeouts: "seed=1,drop=0.05,delay_ms=2,duplicate=0.01" (empty: a perfect network).
     paxos_faults: str = ""
     # Settled Paxos state older than the retention is purged every interval (it would grow forever),
-    # judged this many states at a time so that requests are served in between (about 15 µs a state:
-    # 2,000 at a time stalled every request for 25-40 ms, and bench baselines fell to a tenth).
+    # judged this many states at a time so that requests are served in between (8-15 µs a state:
+    # 2,000 at a time stalled every request for 25-40 ms, and bench baselines fell to a tenth; 64 holds
+    # a request up at most about half a millisecond, for the same total work).
     paxos_state_retention_s: int = 60
     paxos_purge_interval_s: int = 30
-    paxos_purge_batch: int = 256
+    paxos_purge_batch: int = 64
     # How often deletions older than each table's gc_grace_seconds (and what they shadow) are swept.
     tombstone_gc_interval_s: int = 600
     max_pending_reply_bytes: int = 8 * 1024 * 1024
