@@ -94,6 +94,19 @@ class ReadTimeout(CqlError):
         )
 
 
+class FunctionFailure(CqlError):
+    """A function (arithmetic included) failed on its arguments: Cassandra's FUNCTION_FAILURE."""
+
+    code = 0x1400
+
+    def __init__(self, message: str, keyspace: str, function: str, arg_types: list[str]) -> None:
+        super().__init__(message)
+        self.keyspace, self.function, self.arg_types = keyspace, function, arg_types
+
+    def extra(self) -> bytes:
+        return wire.string(self.keyspace) + wire.string(self.function) + wire.string_list(self.arg_types)
+
+
 class SyntaxException(CqlError):
     code = 0x2000
 

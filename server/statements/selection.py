@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import decimal
 import json
+import math
 import struct
 import uuid
 from decimal import Decimal
 
 from cql_grammar import ast
 from server import messages as msg
-from server.errors import InvalidRequest
+from server.errors import InvalidRequest, SyntaxException
+from server.statements import casts
 from server.statements.tables import column_of
-from server.statements.terms import compile_term
+from server.statements.terms import ARITHMETIC_OPS, compile_term, operation_failed
 from server.wire import UNSET
 from storage import cqltypes
 from storage import token as tokens
@@ -43,6 +46,9 @@ class Aggregate(Selector):
         super().__init__(name, type_, None)
         self.kind = kind
         self.arg = arg
+
+    def value(self, rows) -> bytes | None:  # inside a function of aggregates: the group's rows
+        return self.fold(rows)
 
     def fold(self, rows: list) -> bytes | None:
         if self.kind == "count":
@@ -169,7 +175,63 @@ def build(table, expr, alias: str | None, ctx=None) -> Selector:
     return s
 
 
+def _children(expr) -> list:
+    """The sub-expressions of a selector expression (function arguments, operands, cast operand)."""
+    out = []
+    for name in getattr(expr, "__slots__", ()):
+        v = getattr(expr, name, None)
+        for item in v if isinstance(v, tuple | list) else (v,):
+            if hasattr(item, "__slots__") and not isinstance(item, ast.TypeRef):
+                out.append(item)
+    return out
+
+
+def _is_aggregate_call(expr) -> bool:
+    return isinstance(expr, ast.FunctionCall) and expr.name.lower().rsplit(".", 1)[-1] in AGGREGATES
+
+
+def _has_aggregate(expr) -> bool:
+    return any(_is_aggregate_call(c) or _has_aggregate(c) for c in _children(expr))
+
+
+def _bare_columns(expr) -> list:
+    """Columns of `expr` outside any aggregate call."""
+    if isinstance(expr, ast.ColumnRef):
+        return [expr.name]
+    if _is_aggregate_call(expr):
+        return []
+    return [name for c in _children(expr) for name in _bare_columns(c)]
+
+
+def _over_aggregates(expr) -> bool:
+    """Whether `expr` computes on the results of aggregates (toDate(max(t)), max(v) + 1). Its columns
+    must then all be inside an aggregate, the only place where a column has one value per group."""
+    if _is_aggregate_call(expr) or not _has_aggregate(expr):
+        return False
+    bare = _bare_columns(expr)
+    if bare:
+        raise InvalidRequest(f"Column {bare[0]} must be inside an aggregate function where the selector uses one")
+    return True
+
+
+class OverAggregates(Selector):
+    """A function of aggregates' results, computed once per group over them (each aggregate it reads
+    folds the group's rows when asked for its value)."""
+
+    aggregate = True
+
+    def fold(self, rows: list) -> bytes | None:
+        return self.fn(rows)
+
+
 def _build(table, expr, ctx=None) -> Selector:
+    if _over_aggregates(expr):
+        inner = _build_one(table, expr, ctx)
+        return OverAggregates(inner.name, inner.type, inner.fn)
+    return _build_one(table, expr, ctx)
+
+
+def _build_one(table, expr, ctx=None) -> Selector:
     if isinstance(expr, ast.ColumnRef):
         return column_selector(column_of(table, expr.name))
     if isinstance(expr, ast.BinaryOp):
@@ -180,20 +242,19 @@ def _build(table, expr, ctx=None) -> Selector:
         inner = _build(table, expr.expr, ctx)
         target = cqltypes.type_from_ref(expr.type, lambda ks, n: None, table.keyspace)
         src = inner.type
+        if src == target:
+            return inner  # Cassandra leaves out a cast to the operand's own type, name included
+        casts.check(inner.name, src.cql_name(), target.cql_name())
 
-        def cast(row, _i=inner, _t=target, _s=src):
+        def cast(row, _i=inner, _t=target, _s=src, _sn=src.cql_name(), _tn=target.cql_name()):
             raw = _i.value(row)
             if raw is None:
                 return None
             v = _s.deserialize(raw)
-            name = _t.cql_name()
-            if name in ("text", "ascii", "varchar"):
-                return _t.serialize(_cast_text(v, _s))
-            if name in ("float", "double"):
-                return _t.serialize(float(v))
-            if name == "decimal":
-                return _t.serialize(Decimal(str(v)))
-            return _t.serialize(int(v))
+            if v is None:
+                return None
+            out = casts.convert(v, _sn, _tn, _s)
+            return out.encode() if isinstance(out, str) else _t.serialize(out)
 
         return Selector(f"cast({inner.name} as {target.cql_name()})", target, cast)
     if isinstance(expr, ast.FieldRef):
@@ -273,13 +334,7 @@ def _term_text(term) -> str:
 
 
 NUMERIC = ("tinyint", "smallint", "int", "bigint", "varint", "float", "double", "decimal", "counter")
-_ARITH = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b if isinstance(a, float) or isinstance(b, float) else int(a / b),
-    "%": lambda a, b: a % b if not isinstance(a, int) else a - b * int(a / b),
-}
+_DECIMAL128 = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN)
 
 
 def _operand(table, expr, ctx, other_type):
@@ -292,10 +347,27 @@ def _operand(table, expr, ctx, other_type):
     return _build(table, expr, ctx)
 
 
+def _as_decimal(v, type_name: str):
+    """An operand of a decimal operation as Cassandra widens it: a varint exactly, other numbers
+    through their double value (BigDecimal.valueOf: an int 2 becomes 2.0)."""
+    if isinstance(v, Decimal) or type_name == "varint":
+        return Decimal(v)
+    v = float(v)
+    if math.isnan(v) or math.isinf(v):
+        raise InvalidRequest(f"the operation on {v} failed: infinite or NaN cannot be a decimal")
+    return Decimal(repr(v))
+
+
 def _arithmetic(table, expr: ast.BinaryOp, ctx) -> Selector:
     """`a + 1`, `a * b`, ... in a selection (Cassandra 4): computed in the wider operand's type."""
     left = None if isinstance(expr.left, (ast.Literal, ast.Negate)) else _build(table, expr.left, ctx)
     right = None if isinstance(expr.right, (ast.Literal, ast.Negate)) else _build(table, expr.right, ctx)
+    for side, term in ((left, expr.right), (right, expr.left)):
+        if side is not None and side.type.cql_name() not in NUMERIC:  # before a literal is read as its type
+            built = right if side is left else left
+            other = built.name if built is not None else _term_text(term)
+            names = (side.name, other) if side is left else (other, side.name)
+            raise InvalidRequest(f"the '{expr.op}' operation is not supported between {names[0]} and {names[1]}")
     if left is None and right is None:
         left = _operand(table, expr.left, ctx, None)
     left = left or _operand(table, expr.left, ctx, right.type)
@@ -305,33 +377,37 @@ def _arithmetic(table, expr: ast.BinaryOp, ctx) -> Selector:
             raise InvalidRequest(f"the '{expr.op}' operation is not supported between {left.name} and {right.name}")
     order = NUMERIC.index
     out_t = max(left.type, right.type, key=lambda t: order(t.cql_name()) if t.cql_name() != "counter" else 3)
-    op = _ARITH[expr.op]
+    op = ARITHMETIC_OPS[expr.op]
+
+    to_decimal = out_t.cql_name() == "decimal"
 
     def compute(row, _l=left, _r=right, _t=out_t):
         a, b = _l.value(row), _r.value(row)
         if a is None or b is None:
             return None
+        x, y = _l.type.deserialize(a), _r.type.deserialize(b)
+        if to_decimal:  # a decimal with a float or double: computed in decimal, as Cassandra does
+            x, y = _as_decimal(x, _l.type.cql_name()), _as_decimal(y, _r.type.cql_name())
         try:
-            return _t.serialize(op(_l.type.deserialize(a), _r.type.deserialize(b)))
-        except ZeroDivisionError:
-            raise InvalidRequest("the operation 'division by zero' failed") from None
+            if to_decimal:
+                with decimal.localcontext(_DECIMAL128):
+                    return _t.serialize(op(x, y))
+            return _t.serialize(op(x, y))
+        except ZeroDivisionError:  # decimal.DivisionByZero and DivisionUndefined among them
+            raise operation_failed(expr.op, _l.type, _r.type) from None
+        except decimal.InvalidOperation as e:
+            if y == 0:  # 0 / 0 in decimal
+                raise operation_failed(expr.op, _l.type, _r.type) from None
+            raise InvalidRequest(f"the operation '{_l.name} {expr.op} {_r.name}' failed: {e!r}") from None
 
     return Selector(f"{left.name} {expr.op} {right.name}", out_t, compute)
-
-
-def _cast_text(v, t) -> str:
-    if isinstance(v, uuid.UUID):
-        return str(v)
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, bytes):
-        return "0x" + v.hex()
-    return cqltypes.value_to_cql_literal(v, t).strip("'") if not isinstance(v, (int, float, str, Decimal)) else str(v)
 
 
 def _function(table, call: ast.FunctionCall, ctx=None) -> Selector:
     name = call.name.lower()
     args = call.args
+    if name != "count" and any(isinstance(a, ast.Star) for a in args):
+        raise SyntaxException(f"no viable alternative at input '*' ({name}(*)...)")  # only count(*) parses
     if name in ("writetime", "ttl"):
         if len(args) != 1 or not isinstance(args[0], ast.ColumnRef):
             if len(args) == 1 and isinstance(args[0], (ast.FieldRef, ast.ElementRef)):

@@ -3,6 +3,8 @@ getter `values -> bytes | None | UNSET` once at prepare time so that execution n
 
 from __future__ import annotations
 
+import decimal
+import math
 import struct
 import time
 import uuid
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cql_grammar import ast
-from server.errors import InvalidRequest, SyntaxException
+from server.errors import FunctionFailure, InvalidRequest, SyntaxException
 from server.literals import LiteralError, literal_to_value
 from server.wire import UNSET
 from storage import cqltypes
@@ -208,6 +210,8 @@ def compile_function(call: ast.FunctionCall, type_, name: str, ctx: BindContext)
     if fname.endswith("asblob") and len(call.args) == 1:
         source = cqltypes.lookup_native(fname[: -len("asblob")])
         return compile_term(call.args[0], source, _arg_name(fname, 0), ctx)
+    if fname in ("count", "min", "max", "sum", "avg"):
+        raise InvalidRequest("Aggregation function are not supported in the where clause")
     raise InvalidRequest(f"Unknown function {call.name} called")
 
 
@@ -277,12 +281,57 @@ def _first_column(term) -> str | None:
     return None
 
 
-_OPS = {
+def _int_div(a: int, b: int) -> int:
+    """Java's integer division: toward zero (Python's // floors)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def _divide(a, b):
+    if type(a) is int and type(b) is int:
+        return _int_div(a, b)  # b == 0 raises: Cassandra's "division by zero" error
+    if isinstance(a, float) or isinstance(b, float):
+        if b == 0:  # IEEE 754, as Java: no error
+            return math.nan if a == 0 or math.isnan(a) else math.copysign(math.inf, a) * math.copysign(1.0, b)
+        return a / b
+    return a / b
+
+
+def _remainder(a, b):
+    if type(a) is int and type(b) is int:
+        return a - b * _int_div(a, b)
+    if isinstance(a, float) or isinstance(b, float):
+        return math.nan if b == 0 else math.fmod(a, b)  # the dividend's sign, as Java's %
+    if isinstance(a, decimal.Decimal) and b != 0 and a.is_finite() and b.is_finite():
+        # Exact, whatever the quotient's digits (Decimal's % refuses a quotient beyond the precision).
+        digits = max(decimal.getcontext().prec, a.adjusted() - b.adjusted() + len(b.as_tuple().digits) + 2)
+        with decimal.localcontext(decimal.Context(prec=digits)):
+            return a % b
+    return a % b
+
+
+_OPERATION_FUNCTIONS = {"+": "_add", "-": "_substract", "*": "_multiply", "/": "_divide", "%": "_modulo"}
+
+
+def operation_failed(op: str, left_type, right_type) -> FunctionFailure:
+    """Cassandra's error for a division or remainder by zero of integers, varints or decimals (the
+    message is Java's exception text; floating point divides by zero without an error)."""
+    types = [left_type.cql_name(), right_type.cql_name()]
+    exact = "varint" in types or "decimal" in types
+    reason = "BigInteger divide by zero" if exact else "/ by zero"
+    return FunctionFailure(
+        f"the operation '{types[0]} {op} {types[1]}' failed: {reason}", "system", _OPERATION_FUNCTIONS[op], types
+    )
+
+
+# Integers divide toward zero and keep the dividend's sign in %, as in Java; floating point follows
+# IEEE 754 (x / 0.0 is infinite); decimals use their own division.
+ARITHMETIC_OPS = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
-    "/": lambda a, b: (a / b) if isinstance(a, float) or isinstance(b, float) else int(a / b),
-    "%": lambda a, b: a % b if not isinstance(a, int) else a - b * int(a / b),
+    "/": _divide,
+    "%": _remainder,
 }
 
 
@@ -290,7 +339,7 @@ def _arithmetic(term: ast.BinaryOp, type_, name: str, ctx: BindContext) -> Gette
     """Arithmetic on constant and bound numeric terms, computed in the receiver's type (Cassandra 4)."""
     left = compile_term(term.left, type_, name, ctx)
     right = compile_term(term.right, type_, name, ctx)
-    op = _OPS[term.op]
+    op = ARITHMETIC_OPS[term.op]
 
     def get(values, _t=type_):
         a, b = left(values), right(values)
@@ -299,7 +348,11 @@ def _arithmetic(term: ast.BinaryOp, type_, name: str, ctx: BindContext) -> Gette
         try:
             return _t.serialize(op(_t.deserialize(a), _t.deserialize(b)))
         except ZeroDivisionError:
-            raise InvalidRequest("the operation 'division by zero' failed") from None
+            raise operation_failed(term.op, _t, _t) from None
+        except decimal.InvalidOperation as e:
+            if _t.deserialize(b) == 0:  # 0 / 0 in decimal
+                raise operation_failed(term.op, _t, _t) from None
+            raise InvalidRequest(f"Invalid arithmetic operation for {name}: {e!r}") from None
         except (TypeError, ValueError, OverflowError) as e:
             raise InvalidRequest(f"Invalid arithmetic operation for {name}: {e}") from None
 

@@ -733,6 +733,11 @@ ERROR_CASES = [
             "data_retrieved": False,
         },
     ),
+    (
+        er.FunctionFailure("the operation 'int / int' failed: / by zero", "system", "_divide", ["int", "int"]),
+        dp.FunctionFailureMessage,
+        {"keyspace": "system", "function": "_divide", "arg_types": ["int", "int"]},
+    ),
     (er.SyntaxException("line 1:0 no viable alternative at input 'SELEC'"), dp.SyntaxException, None),
     (er.Unauthorized("User x has no SELECT permission"), dp.UnauthorizedErrorMessage, None),
     (er.InvalidRequest("Keyspace 'nope' does not exist"), dp.InvalidRequestException, None),
