@@ -170,7 +170,7 @@ class SelectStatement:
         if self.has_ck_restrictions or self.ck or self.multi:
             raise InvalidRequest(msg_where)
         for f in self.filters:
-            if f.column.kind not in (PARTITION_KEY, STATIC):
+            if not isinstance(f, Filter) or f.column.kind not in (PARTITION_KEY, STATIC):
                 raise InvalidRequest(msg_where)
         if self.selection.is_aggregate or self.pk_lookup:
             return
@@ -396,13 +396,17 @@ class SelectStatement:
         ck_needs_filtering = self._plan_clustering(allow_filtering or self.virtual is not None, has_index)
         ck_restricted = {c for c in self.ck} | {c.name for cols, _, _ in self.multi for c in cols}
         ck_restricted |= {f.column.name for f in self.filters if isinstance(f, Filter) and f.column.kind == CLUSTERING}
+        ck_restricted |= {c.name for f in self.filters if isinstance(f, TupleFilter) for c in f.columns}
         if ck_needs_filtering and has_index:
             uses_index = True
         if key_range and self._ck_indexed():
             uses_index = True
         if uses_index or ck_needs_filtering:
             to_filter += len(ck_restricted)
-        regular = [f for f in self.filters if f.column.kind not in (PARTITION_KEY, CLUSTERING)]
+        # A TupleFilter is a multi-column slice on clustering columns, counted above.
+        regular = [
+            f for f in self.filters if isinstance(f, Filter) and f.column.kind not in (PARTITION_KEY, CLUSTERING)
+        ]
         if regular:
             if has_index:
                 uses_index = True

@@ -165,3 +165,17 @@ def test_tracing_and_custom_payload_flags_do_not_break_requests(session, keyspac
     session.execute("INSERT INTO t (k, v) VALUES (1, 2)", trace=True)
     rs = session.execute("SELECT v FROM t WHERE k = 1", trace=True, custom_payload={"x": b"y"})
     assert rs.one().v == 2
+
+
+def test_multi_column_equality_after_a_gap_is_filtered(session, keyspace):
+    """(c2, c3) = (…) with c1 unrestricted can only be filtered, beside other filters or none."""
+    session.execute("CREATE TABLE gap (p int, c1 int, c2 int, c3 int, v int, PRIMARY KEY (p, c1, c2, c3))")
+    for i in range(3):
+        for j in range(3):
+            session.execute(f"INSERT INTO gap (p, c1, c2, c3, v) VALUES (0, {i}, {j}, {j}, {i})")
+    rows = session.execute("SELECT c1, c2, c3 FROM gap WHERE p = 0 AND (c2, c3) = (1, 1) ALLOW FILTERING")
+    assert [tuple(r) for r in rows] == [(0, 1, 1), (1, 1, 1), (2, 1, 1)]
+    rows = session.execute("SELECT c1 FROM gap WHERE p = 0 AND (c2, c3) = (1, 1) AND v = 2 ALLOW FILTERING")
+    assert [tuple(r) for r in rows] == [(2,)]
+    with pytest.raises(InvalidRequest, match='PRIMARY KEY column "c2" cannot be restricted'):
+        session.execute("SELECT c1 FROM gap WHERE p = 0 AND (c2, c3) = (1, 1)")
