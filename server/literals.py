@@ -481,10 +481,12 @@ def _parse_constant(lit: ast.Literal, t: CqlType) -> Any:
         if name == "float":
             return _to_float32(fv)
         if name == "decimal":
-            if not math.isfinite(fv):
-                raise MarshalError(f"unable to make BigDecimal from '{text}'")
+            # From the digits as written: 1E+20000 is a decimal beyond any double (Cassandra's BigDecimal).
             written = getattr(lit, "text", None)
-            return decimal.Decimal(written) if written else decimal.Decimal(repr(fv))
+            exact = _decimal_or_none(written) if written else None
+            if exact is None and not math.isfinite(fv):
+                raise MarshalError(f"unable to make BigDecimal from '{text}'")
+            return exact if exact is not None else decimal.Decimal(repr(fv))
     if kind == "string":
         s = str(v)
         if name == "text":
@@ -514,3 +516,11 @@ def _parse_constant(lit: ast.Literal, t: CqlType) -> Any:
             except ValueError:
                 raise MarshalError(f"Unable to make inet address from '{s}'") from None
     raise MarshalError(f"Unable to convert '{text}' to {name}")
+
+
+def _decimal_or_none(text: str) -> decimal.Decimal | None:
+    try:
+        d = decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        return None
+    return d if d.is_finite() else None

@@ -305,8 +305,9 @@ def _remainder(a, b):
     if isinstance(a, decimal.Decimal) and b != 0 and a.is_finite() and b.is_finite():
         # Exact, whatever the quotient's digits (Decimal's % refuses a quotient beyond the precision).
         digits = max(decimal.getcontext().prec, a.adjusted() - b.adjusted() + len(b.as_tuple().digits) + 2)
-        with decimal.localcontext(decimal.Context(prec=digits)):
-            return a % b
+        if digits <= 10_000:  # beyond, the division it takes is not worth doing: refused below
+            with decimal.localcontext(decimal.Context(prec=digits)):
+                return a % b
     return a % b
 
 

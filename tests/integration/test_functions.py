@@ -101,6 +101,13 @@ def test_selection_arithmetic_errors_and_decimals(session, keyspace):
     assert one("d / 3") == Decimal("2.833333333333333333333333333333333")  # 34 digits
     assert one("-7 % 2") == -1 and one("-7 / 2") == -3  # Java's: toward zero
     assert one("f % -4") == 2.5  # the dividend's sign
+    assert one("d % 3") == Decimal("2.5")
+    s.execute("INSERT INTO arith (k, d) VALUES (2, 123456789112345678921234567893123456)")
+    assert s.execute("SELECT d % 7 FROM arith WHERE k = 2").one()[0] == 123456789112345678921234567893123456 % 7
+    s.execute("INSERT INTO arith (k, d) VALUES (3, 1E+20000)")  # a decimal no double holds
+    assert s.execute("SELECT d FROM arith WHERE k = 3").one()[0] == Decimal("1E+20000")
+    with pytest.raises(InvalidRequest, match="failed"):
+        s.execute("SELECT d % 7 FROM arith WHERE k = 3")
     with pytest.raises(InvalidRequest, match="the '\\+' operation is not supported between flag and 1"):
         s.execute("SELECT flag + 1 FROM arith")
     with pytest.raises(FunctionFailure, match=re.escape("the operation 'int / int' failed: / by zero")):
