@@ -32,6 +32,13 @@ FILTERING_MSG = (
 )
 
 
+def _null_value_message(column) -> str:
+    """Cassandra's text for `WHERE col = null`: a counter's value is read as an increment there."""
+    if column.type.cql_name() == "counter":
+        return "Invalid null value for counter increment/decrement"
+    return f"Invalid null value for column {column.name}"
+
+
 @dataclass(slots=True)
 class Filter:
     column: Any
@@ -58,7 +65,7 @@ class Filter:
         if v is UNSET:
             raise InvalidRequest(f"Invalid unset value for column {self.column.name}")
         if v is None:
-            raise InvalidRequest(f"Invalid null value for column {self.column.name}")
+            raise InvalidRequest(_null_value_message(self.column))
         if raw is None:
             return False
         if self.op in ("CONTAINS", "CONTAINS KEY"):
@@ -816,7 +823,7 @@ class SelectStatement:
                 if v is UNSET:
                     raise InvalidRequest(f"Invalid unset value for column {f.column.name}")
                 if v is None and f.op != "MAPENTRY":
-                    raise InvalidRequest(f"Invalid null value for column {f.column.name}")
+                    raise InvalidRequest(_null_value_message(f.column))
         for _, g in self.token_bounds:
             v = g(values)
             if v is UNSET:

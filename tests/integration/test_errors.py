@@ -103,6 +103,9 @@ CASES = [
         "Cannot provide custom timestamp for conditional updates",
     ),
     ("BEGIN BATCH INSERT INTO t (k, c) VALUES (1, 1) APPLY", SyntaxException, "line 1:"),
+    ("SELECT * FROM t WHERE v = null ALLOW FILTERING", InvalidRequest, "Invalid null value for column v"),
+    # A counter's filter value is read as an increment, hence Cassandra's text.
+    ("SELECT * FROM cnt WHERE n = null ALLOW FILTERING", InvalidRequest, "Invalid null value for counter increment"),
 ]
 
 
@@ -114,6 +117,7 @@ def errs(cluster):
     )
     s.set_keyspace("errs")
     s.execute("CREATE TABLE IF NOT EXISTS t (k int, c int, v text, l list<int>, PRIMARY KEY (k, c))")
+    s.execute("CREATE TABLE IF NOT EXISTS cnt (k int PRIMARY KEY, n counter)")
     return s
 
 
