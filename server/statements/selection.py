@@ -14,7 +14,7 @@ from server import messages as msg
 from server.errors import InvalidRequest, SyntaxException
 from server.statements import casts
 from server.statements.tables import column_of
-from server.statements.terms import ARITHMETIC_OPS, compile_term, operation_failed
+from server.statements.terms import ARITHMETIC_OPS, checked_blob, compile_term, operation_failed
 from server.wire import UNSET
 from storage import cqltypes
 from storage import token as tokens
@@ -511,7 +511,13 @@ def _function(table, call: ast.FunctionCall, ctx=None) -> Selector:
         return Selector(f"system.{name}({arg.name})", cqltypes.lookup_native("blob"), arg.fn)
     if name.startswith("blobas") and len(args) == 1:
         arg = _build(table, args[0], ctx)
-        return Selector(f"system.{name}({arg.name})", cqltypes.lookup_native(name[len("blobas") :]), arg.fn)
+        target = cqltypes.lookup_native(name[len("blobas") :])
+
+        def from_blob(row, _a=arg, _t=target):
+            raw = _a.value(row)
+            return None if raw is None else checked_blob(raw, _t, name)
+
+        return Selector(f"system.{name}({arg.name})", target, from_blob)
     if name == "tojson" and len(args) == 1:
         arg = _build(table, args[0], ctx)
 

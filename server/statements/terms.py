@@ -150,6 +150,19 @@ def _composite_getter(term, type_, name: str, leaves: dict) -> Getter:
     return get
 
 
+def checked_blob(raw: bytes, target, fname: str) -> bytes:
+    """blobAs<type>: the bytes, once they are a valid value of the type. Unchecked, a counter made of
+    4 bytes reached the client, whose driver then dropped the connection."""
+    try:
+        target.validate(raw)
+    except (MarshalError, ValueError, struct.error, UnicodeDecodeError):
+        raise InvalidRequest(
+            f"In call to function system.{fname}, value 0x{raw.hex()} is not a valid binary representation "
+            f"for type {target.cql_name()}"
+        ) from None
+    return raw
+
+
 def compile_function(call: ast.FunctionCall, type_, name: str, ctx: BindContext) -> Getter:
     fname = call.name.lower()
     tname = type_.cql_name()
@@ -206,7 +219,13 @@ def compile_function(call: ast.FunctionCall, type_, name: str, ctx: BindContext)
         return lambda values: _MS.pack(_timeuuid_ms(uuid.UUID(bytes=inner(values))))
     if fname.startswith("blobas") and len(call.args) == 1:
         inner = compile_term(call.args[0], cqltypes.lookup_native("blob"), _arg_name(fname, 0), ctx)
-        return inner
+        target = cqltypes.lookup_native(fname[len("blobas") :])
+
+        def from_blob(values, _g=inner, _t=target):
+            raw = _g(values)
+            return raw if raw is None or raw is UNSET else checked_blob(raw, _t, fname)
+
+        return from_blob
     if fname.endswith("asblob") and len(call.args) == 1:
         source = cqltypes.lookup_native(fname[: -len("asblob")])
         return compile_term(call.args[0], source, _arg_name(fname, 0), ctx)

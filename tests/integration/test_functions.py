@@ -129,3 +129,18 @@ def test_functions_of_aggregates(session, keyspace):
         s.execute("SELECT * FROM agg WHERE k = sum((int)4)")
     with pytest.raises(SyntaxException):
         s.execute("SELECT sum(*) FROM agg WHERE k = 1")
+
+
+def test_blob_conversions_check_the_bytes(session, keyspace):
+    """blobAs<type> refuses bytes that are no value of the type: sent on, they made the driver drop the
+    connection (a counter of 4 bytes)."""
+    s = session
+    s.execute("CREATE TABLE blobs (k int PRIMARY KEY, v int)")
+    s.execute("INSERT INTO blobs (k, v) VALUES (1, 1000)")
+    text = "In call to function system.blobascounter, value 0x000003e8 is not a valid binary representation for type counter"
+    with pytest.raises(InvalidRequest, match=re.escape(text)):
+        s.execute("SELECT blobAsCounter(intAsBlob(v)) FROM blobs WHERE k = 1")
+    with pytest.raises(InvalidRequest, match="system.blobasint, value 0x01 is not"):
+        s.execute("INSERT INTO blobs (k, v) VALUES (2, blobAsInt(0x01))")
+    assert s.execute("SELECT blobAsInt(intAsBlob(v)) FROM blobs WHERE k = 1").one()[0] == 1000
+    assert s.execute("SELECT v FROM blobs WHERE k = 1").one()[0] == 1000  # the connection is still up
