@@ -56,6 +56,8 @@ def partition_key(components: list[bytes]) -> tuple[int, bytes]:
         if len(c) > MAX_KEY_LENGTH:
             raise InvalidRequest(f"Key length of {len(c)} is longer than maximum of {MAX_KEY_LENGTH}")
     pk = tokens.partition_key_bytes(components)
+    if len(pk) > MAX_KEY_LENGTH:  # a composite key, its parts each within the limit (Cassandra checks the whole)
+        raise InvalidRequest(f"Key length of {len(pk)} is longer than maximum of {MAX_KEY_LENGTH}")
     return tokens.murmur3_token(pk), pk
 
 

@@ -106,6 +106,12 @@ CASES = [
     ("SELECT * FROM t WHERE v = null ALLOW FILTERING", InvalidRequest, "Invalid null value for column v"),
     # A counter's filter value is read as an increment, hence Cassandra's text.
     ("SELECT * FROM cnt WHERE n = null ALLOW FILTERING", InvalidRequest, "Invalid null value for counter increment"),
+    # Parts within the limit, the composite key beyond it (2 + 40000 + 1 twice).
+    (
+        f"INSERT INTO pk2 (a, b) VALUES ('{'a' * 40000}', '{'b' * 40000}')",
+        InvalidRequest,
+        "Key length of 80006 is longer than maximum of 65535",
+    ),
 ]
 
 
@@ -118,6 +124,7 @@ def errs(cluster):
     s.set_keyspace("errs")
     s.execute("CREATE TABLE IF NOT EXISTS t (k int, c int, v text, l list<int>, PRIMARY KEY (k, c))")
     s.execute("CREATE TABLE IF NOT EXISTS cnt (k int PRIMARY KEY, n counter)")
+    s.execute("CREATE TABLE IF NOT EXISTS pk2 (a text, b text, v int, PRIMARY KEY ((a, b)))")
     return s
 
 
