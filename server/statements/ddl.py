@@ -553,7 +553,13 @@ class DDL:
             raise InvalidRequest("full() indexes can only be created on frozen collections")
         if col.kind == PARTITION_KEY and len(table.partition_key) == 1:
             raise InvalidRequest(f"Cannot create secondary index on the only partition key column {col.name}")
-        table.indexes[name] = {"column": col.name, "target": target, "class": s.custom_class}
+        index = {"column": col.name, "target": target, "class": s.custom_class}
+        same = next((n for n, i in table.indexes.items() if i == index), None)
+        if same is not None:  # the same index under another name
+            if s.if_not_exists:
+                return Result(msg.VOID_BODY)
+            raise InvalidRequest(f"Index {name} is a duplicate of existing index {same}")
+        table.indexes[name] = index
         self._changed()
         return schema_result("UPDATED", "TABLE", table.keyspace, table.name)
 

@@ -179,3 +179,22 @@ def test_multi_column_equality_after_a_gap_is_filtered(session, keyspace):
     assert [tuple(r) for r in rows] == [(2,)]
     with pytest.raises(InvalidRequest, match='PRIMARY KEY column "c2" cannot be restricted'):
         session.execute("SELECT c1 FROM gap WHERE p = 0 AND (c2, c3) = (1, 1)")
+
+
+def test_secondary_index_duplicates_and_drop(session, keyspace):
+    session.execute("CREATE TABLE idx (a int PRIMARY KEY, b int)")
+    session.execute("CREATE INDEX by_b ON idx (b)")
+    session.execute("CREATE INDEX IF NOT EXISTS by_b ON idx (b)")
+    session.execute("CREATE INDEX IF NOT EXISTS other ON idx (b)")  # the same index by another name: nothing
+    with pytest.raises(InvalidRequest, match="Index 'by_b' already exists"):
+        session.execute("CREATE INDEX by_b ON idx (b)")
+    with pytest.raises(InvalidRequest, match="Index other is a duplicate of existing index by_b"):
+        session.execute("CREATE INDEX other ON idx (b)")
+    for a, b in ((0, 0), (1, 1), (2, 2), (3, 1)):
+        session.execute("INSERT INTO idx (a, b) VALUES (%s, %s)", (a, b))
+    assert sorted(tuple(r) for r in session.execute("SELECT * FROM idx WHERE b = 1")) == [(1, 1), (3, 1)]
+    session.execute("DROP INDEX by_b")
+    with pytest.raises(InvalidRequest, match="ALLOW FILTERING"):
+        session.execute("SELECT * FROM idx WHERE b = 1")
+    session.execute("CREATE INDEX other ON idx (b)")  # free again once dropped
+    assert len(list(session.execute("SELECT * FROM idx WHERE b = 1"))) == 2
