@@ -549,10 +549,7 @@ class DDL:
                     return Result(msg.VOID_BODY)
                 raise InvalidRequest(f"Index '{name}' already exists")
         target = s.target
-        if col.type.is_collection and col.type.is_multicell and target == "full":
-            raise InvalidRequest("full() indexes can only be created on frozen collections")
-        if col.kind == PARTITION_KEY and len(table.partition_key) == 1:
-            raise InvalidRequest(f"Cannot create secondary index on the only partition key column {col.name}")
+        _check_index_target(table, col, target)
         index = {"column": col.name, "target": target, "class": s.custom_class}
         same = next((n for n, i in table.indexes.items() if i == index), None)
         if same is not None:  # the same index under another name
@@ -583,6 +580,49 @@ class DDL:
             raise InvalidRequest(f"Keyspace '{s.keyspace}' does not exist")
         session.keyspace = s.keyspace
         return Result(msg.set_keyspace_body(s.keyspace))
+
+
+def _has_duration(t) -> bool:
+    if t.cql_name() == "duration":
+        return True
+    parts = [getattr(t, a, None) for a in ("element", "key", "value")]
+    parts += list(getattr(t, "field_types", None) or getattr(t, "types", ()) or ())
+    return any(p is not None and _has_duration(p) for p in parts)
+
+
+def _check_index_target(table, col, target: str) -> None:
+    """What Cassandra's CREATE INDEX refuses, in its order and words (CreateIndexStatement)."""
+    t = col.type
+    if any(c.type.cql_name() == "counter" for c in table.columns.values()):
+        raise InvalidRequest("Secondary indexes are not supported on counter tables")
+    if _has_duration(t):
+        if t.is_collection:
+            raise InvalidRequest("Secondary indexes are not supported on collections containing durations")
+        if isinstance(t, cqltypes.UserType):
+            raise InvalidRequest("Secondary indexes are not supported on UDTs containing durations")
+        if isinstance(t, cqltypes.TupleType):
+            raise InvalidRequest("Secondary indexes are not supported on tuples containing durations")
+        raise InvalidRequest("Secondary indexes are not supported on duration columns")
+    if col.kind == PARTITION_KEY and len(table.partition_key) == 1:
+        raise InvalidRequest(f"Cannot create secondary index on the only partition key column {col.name}")
+    frozen_collection = t.is_collection and not t.is_multicell
+    # `values` is also what the grammar makes of a column without modifier, so only keys()/entries() are
+    # certainly explicit here.
+    if frozen_collection and target in ("keys", "entries"):
+        raise InvalidRequest(
+            f"Cannot create {target}() index on frozen column {col.name}. Frozen collections are immutable and must "
+            f"be fully indexed by using the 'full({col.name})' modifier"
+        )
+    if not frozen_collection and target == "full":
+        raise InvalidRequest("full() indexes can only be created on frozen collections")
+    if not t.is_collection and target in ("keys", "entries"):
+        raise InvalidRequest(
+            f"Cannot create {target}() index on {col.name}. Non-collection columns only support simple indexes"
+        )
+    if target in ("keys", "entries") and not isinstance(t, cqltypes.MapType):
+        raise InvalidRequest(f"Cannot create index on {target} of column {col.name} with non-map type")
+    if isinstance(t, cqltypes.UserType) and t.is_multicell:
+        raise InvalidRequest(f"Cannot create index on non-frozen UDT column {col.name}")
 
 
 def _tables_keyed_by_type(ks, type_name: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -198,3 +199,23 @@ def test_secondary_index_duplicates_and_drop(session, keyspace):
         session.execute("SELECT * FROM idx WHERE b = 1")
     session.execute("CREATE INDEX other ON idx (b)")  # free again once dropped
     assert len(list(session.execute("SELECT * FROM idx WHERE b = 1"))) == 2
+
+
+def test_secondary_index_targets_cassandra_refuses(session, keyspace):
+    session.execute("CREATE TABLE idxc (k int PRIMARY KEY, n counter)")
+    session.execute(
+        "CREATE TABLE idxt (k int PRIMARY KEY, d duration, ld list<duration>, s set<int>, fl frozen<list<int>>)"
+    )
+    for statement, text in (
+        ("CREATE INDEX ON idxc (n)", "Secondary indexes are not supported on counter tables"),
+        ("CREATE INDEX ON idxt (d)", "Secondary indexes are not supported on duration columns"),
+        ("CREATE INDEX ON idxt (ld)", "Secondary indexes are not supported on collections containing durations"),
+        ("CREATE INDEX ON idxt (k)", "Cannot create secondary index on the only partition key column k"),
+        ("CREATE INDEX ON idxt (keys(s))", "Cannot create index on keys of column s with non-map type"),
+        ("CREATE INDEX ON idxt (keys(fl))", "Cannot create keys() index on frozen column fl."),
+        ("CREATE INDEX ON idxt (full(s))", "full() indexes can only be created on frozen collections"),
+    ):
+        with pytest.raises(InvalidRequest, match=re.escape(text)):
+            session.execute(statement)
+    session.execute("CREATE INDEX ON idxt (full(fl))")
+    session.execute("CREATE INDEX ON idxt (s)")
