@@ -1818,6 +1818,19 @@ def format_time(ns: int) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{frac:09d}"
 
 
+def has_duration(t: CqlType) -> bool:
+    """Whether `t` is a duration or holds one (in a collection, tuple or user type)."""
+    if t.cql_name() == "duration":
+        return True
+    if isinstance(t, MapType):
+        inner = [t.key, t.value]
+    elif isinstance(t, TupleType):  # user types included
+        inner = list(t.types)
+    else:
+        inner = [t.element] if getattr(t, "element", None) is not None else []
+    return any(has_duration(s) for s in inner)
+
+
 def format_duration(d: Duration) -> str:
     """Cassandra's Duration.toString (e.g. '1y2mo3d4h5m6s7ms8us9ns'); zero is rendered '0s'."""
     months, days, nanos = d

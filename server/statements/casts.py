@@ -24,8 +24,6 @@ NUMERIC = ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal",
 _TO_TEXT = NUMERIC + ("inet", "boolean", "timeuuid", "timestamp", "date", "time", "uuid")
 _WIDTH = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64}
 _FLOAT32 = struct.Struct(">f")
-_UUID_EPOCH = 0x01B21DD213814000  # 100 ns intervals from 1582-10-15 to 1970-01-01
-_DAY_MS = 86_400_000
 _EPOCH = datetime.datetime(1970, 1, 1)
 
 
@@ -106,14 +104,10 @@ def _to_double(v: Any) -> float:
 
 
 def convert(v: Any, src: str, target: str, src_type) -> Any:
-    """The value of CAST(v AS target) for a non-null v of type `src` (a pair `check` accepted)."""
+    """The value of CAST(v AS target) for a non-null v of type `src` (a pair `check` accepted; casts
+    to timestamp and date are the selection's toTimestamp and toDate)."""
     if target in ("ascii", "text"):
         return text_of(v, src_type)
-    if target == "timestamp":
-        return (v.time - _UUID_EPOCH) // 10_000 if src == "timeuuid" else v * _DAY_MS
-    if target == "date":
-        ms = (v.time - _UUID_EPOCH) // 10_000 if src == "timeuuid" else v
-        return ms // _DAY_MS
     if target in _WIDTH:
         return _integral(v, src, _WIDTH[target])
     if target == "float":

@@ -10,7 +10,7 @@ from cql_grammar import ast
 from server import messages as msg
 from server.dispatch import Result
 from server.errors import AlreadyExists, ConfigurationException, InvalidRequest, SyntaxException
-from server.statements.tables import keyspace_of
+from server.statements.tables import durations_refused, keyspace_of
 from storage import cqltypes
 from storage.schema import CLUSTERING, DEFAULT_TABLE_OPTIONS, PARTITION_KEY, REGULAR, STATIC, Column, Keyspace, Table
 
@@ -582,27 +582,13 @@ class DDL:
         return Result(msg.set_keyspace_body(s.keyspace))
 
 
-def _has_duration(t) -> bool:
-    if t.cql_name() == "duration":
-        return True
-    parts = [getattr(t, a, None) for a in ("element", "key", "value")]
-    parts += list(getattr(t, "field_types", None) or getattr(t, "types", ()) or ())
-    return any(p is not None and _has_duration(p) for p in parts)
-
-
 def _check_index_target(table, col, target: str) -> None:
     """What Cassandra's CREATE INDEX refuses, in its order and words (CreateIndexStatement)."""
     t = col.type
-    if any(c.type.cql_name() == "counter" for c in table.columns.values()):
+    if table.is_counter:
         raise InvalidRequest("Secondary indexes are not supported on counter tables")
-    if _has_duration(t):
-        if t.is_collection:
-            raise InvalidRequest("Secondary indexes are not supported on collections containing durations")
-        if isinstance(t, cqltypes.UserType):
-            raise InvalidRequest("Secondary indexes are not supported on UDTs containing durations")
-        if isinstance(t, cqltypes.TupleType):
-            raise InvalidRequest("Secondary indexes are not supported on tuples containing durations")
-        raise InvalidRequest("Secondary indexes are not supported on duration columns")
+    if cqltypes.has_duration(t):
+        raise InvalidRequest(durations_refused("Secondary indexes", t))
     if col.kind == PARTITION_KEY and len(table.partition_key) == 1:
         raise InvalidRequest(f"Cannot create secondary index on the only partition key column {col.name}")
     frozen_collection = t.is_collection and not t.is_multicell

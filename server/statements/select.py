@@ -17,7 +17,14 @@ from server.statements import paging
 from server.statements.modification import KeyRestriction
 from server.statements.reads import LiveRow, live_rows
 from server.statements.selection import Selection
-from server.statements.tables import clustering_bytes, column_of, partition_key, product, resolve_table
+from server.statements.tables import (
+    clustering_bytes,
+    column_of,
+    durations_refused,
+    partition_key,
+    product,
+    resolve_table,
+)
 from server.statements.terms import BindContext, compile_term, split_tuple
 from server.wire import UNSET
 from storage import cqltypes
@@ -372,8 +379,8 @@ class SelectStatement:
             elif rel.op in ("=", "!=", "<", "<=", ">", ">="):
                 if rel.op == "!=":
                     raise InvalidRequest(f'Unsupported "!=" relation: {col.name} != {_term_text(rel.rhs)}')
-                if rel.op != "=" and _has_duration(col.type):
-                    raise InvalidRequest(_duration_msg(col.type))
+                if rel.op != "=" and cqltypes.has_duration(col.type):
+                    raise InvalidRequest(durations_refused("Slice restrictions", col.type))
                 self.filters.append(Filter(col, rel.op, compile_term(rel.rhs, col.type, col.name, ctx)))
             else:
                 raise InvalidRequest(f"Unsupported restriction: {rel.lhs} {rel.op} ...")
@@ -1094,33 +1101,6 @@ def _in_marker(index: int, name: str):
         return v
 
     return get
-
-
-def _has_duration(t) -> bool:
-    if t.cql_name() == "duration":
-        return True
-    return any(_has_duration(s) for s in _subtypes(t))
-
-
-def _subtypes(t) -> list:
-    if isinstance(t, cqltypes.MapType):
-        return [t.key, t.value]
-    if isinstance(t, cqltypes.UserType):
-        return list(t.field_types)
-    if isinstance(t, cqltypes.TupleType):
-        return list(t.types)
-    el = getattr(t, "element", None)
-    return [el] if el is not None else []
-
-
-def _duration_msg(t) -> str:
-    if t.cql_name() == "duration":
-        return "Slice restrictions are not supported on duration columns"
-    if isinstance(t, cqltypes.UserType):
-        return "Slice restrictions are not supported on UDTs containing durations"
-    if isinstance(t, cqltypes.TupleType):
-        return "Slice restrictions are not supported on tuples containing durations"
-    return "Slice restrictions are not supported on collections containing durations"
 
 
 def _term_text(term) -> str:

@@ -14,13 +14,14 @@ from server import messages as msg
 from server.errors import InvalidRequest, SyntaxException
 from server.statements import casts
 from server.statements.tables import column_of
-from server.statements.terms import ARITHMETIC_OPS, checked_blob, compile_term, operation_failed
+from server.statements.terms import ARITHMETIC_OPS, checked_blob, compile_term, operation_failed, timeuuid_ms
 from server.wire import UNSET
 from storage import cqltypes
 from storage import token as tokens
 
 _BIGINT = struct.Struct(">q")
 _INT = struct.Struct(">i")
+_DAY_MS = 86_400_000
 
 AGGREGATES = ("count", "min", "max", "sum", "avg")
 
@@ -245,6 +246,10 @@ def _build_one(table, expr, ctx=None) -> Selector:
         if src == target:
             return inner  # Cassandra leaves out a cast to the operand's own type, name included
         casts.check(inner.name, src.cql_name(), target.cql_name())
+        name = f"cast({inner.name} as {target.cql_name()})"
+        if target.cql_name() in ("timestamp", "date"):  # Cassandra's casts here are toTimestamp and toDate
+            call = ast.FunctionCall("to" + target.cql_name(), (expr.expr,))
+            return Selector(name, target, _function(table, call, ctx).fn)
 
         def cast(row, _i=inner, _t=target, _s=src, _sn=src.cql_name(), _tn=target.cql_name()):
             raw = _i.value(row)
@@ -256,7 +261,7 @@ def _build_one(table, expr, ctx=None) -> Selector:
             out = casts.convert(v, _sn, _tn, _s)
             return out.encode() if isinstance(out, str) else _t.serialize(out)
 
-        return Selector(f"cast({inner.name} as {target.cql_name()})", target, cast)
+        return Selector(name, target, cast)
     if isinstance(expr, ast.FieldRef):
         inner = _build(table, expr.expr, ctx)
         t = inner.type
@@ -496,13 +501,13 @@ def _function(table, call: ast.FunctionCall, ctx=None) -> Selector:
                 return None
             v = _a.type.deserialize(raw)
             if isinstance(v, uuid.UUID):
-                ms = (v.time - 0x01B21DD213814000) // 10000
+                ms = timeuuid_ms(v)
             elif _a.type.cql_name() == "date":
-                ms = int(v) * 86_400_000  # a date is days since the epoch
+                ms = int(v) * _DAY_MS  # a date is days since the epoch
             else:
                 ms = int(v)
             if _n == "todate":
-                return _out.serialize(ms // 86400000)
+                return _out.serialize(ms // _DAY_MS)
             return _out.serialize(ms)
 
         return Selector(f"system.{name}({arg.name})", out_t, conv)

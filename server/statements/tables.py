@@ -7,6 +7,7 @@ import time
 
 from cql_grammar import ast
 from server.errors import InvalidRequest
+from storage import cqltypes
 from storage import token as tokens
 from storage.schema import Schema, Table
 
@@ -46,6 +47,17 @@ def column_of(table: Table, name: str):
     if col is None:
         raise InvalidRequest(f"Undefined column name {name} in table {table.keyspace}.{table.name}")
     return col
+
+
+def durations_refused(what: str, t) -> str:
+    """Cassandra's text refusing `what` (slice restrictions, secondary indexes) on a type holding a duration."""
+    if t.cql_name() == "duration":
+        return f"{what} are not supported on duration columns"
+    if isinstance(t, cqltypes.UserType):
+        return f"{what} are not supported on UDTs containing durations"
+    if isinstance(t, cqltypes.TupleType):
+        return f"{what} are not supported on tuples containing durations"
+    return f"{what} are not supported on collections containing durations"
 
 
 MAX_KEY_LENGTH = 65535

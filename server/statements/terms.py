@@ -58,7 +58,8 @@ def _timeuuid_now() -> uuid.UUID:
 _MS = struct.Struct(">q")
 
 
-def _timeuuid_ms(u: uuid.UUID) -> int:
+def timeuuid_ms(u: uuid.UUID) -> int:
+    """The instant of a version-1 uuid, in milliseconds since the Unix epoch."""
     return (u.time - 0x01B21DD213814000) // 10000
 
 
@@ -184,7 +185,7 @@ def compile_function(call: ast.FunctionCall, type_, name: str, ctx: BindContext)
     if fname in ("totimestamp", "dateof") and len(call.args) == 1:
         inner = compile_term(call.args[0], cqltypes.lookup_native("timeuuid"), _arg_name(fname, 0), ctx)
         _check_return(fname, "timestamp", tname, name, ("timestamp",))
-        return lambda values: _MS.pack(_timeuuid_ms(uuid.UUID(bytes=inner(values))))
+        return lambda values: _MS.pack(timeuuid_ms(uuid.UUID(bytes=inner(values))))
     if fname == "todate" and len(call.args) == 1:
         arg_t = _time_source(call.args[0])
         inner = compile_term(call.args[0], arg_t, _arg_name(fname, 0), ctx)
@@ -194,7 +195,7 @@ def compile_function(call: ast.FunctionCall, type_, name: str, ctx: BindContext)
             raw = inner(values)
             if raw is None:
                 return None
-            ms = _timeuuid_ms(uuid.UUID(bytes=raw)) if _t.cql_name() == "timeuuid" else _t.deserialize(raw)
+            ms = timeuuid_ms(uuid.UUID(bytes=raw)) if _t.cql_name() == "timeuuid" else _t.deserialize(raw)
             return struct.pack(">I", (ms // 86_400_000 + (1 << 31)) & 0xFFFFFFFF)
 
         return to_date
@@ -216,7 +217,7 @@ def compile_function(call: ast.FunctionCall, type_, name: str, ctx: BindContext)
     if fname in ("tounixtimestamp", "unixtimestampof") and len(call.args) == 1:
         inner = compile_term(call.args[0], cqltypes.lookup_native("timeuuid"), _arg_name(fname, 0), ctx)
         _check_return(fname, "bigint", tname, name, ("bigint",))
-        return lambda values: _MS.pack(_timeuuid_ms(uuid.UUID(bytes=inner(values))))
+        return lambda values: _MS.pack(timeuuid_ms(uuid.UUID(bytes=inner(values))))
     if fname.startswith("blobas") and len(call.args) == 1:
         inner = compile_term(call.args[0], cqltypes.lookup_native("blob"), _arg_name(fname, 0), ctx)
         target = cqltypes.lookup_native(fname[len("blobas") :])
@@ -309,10 +310,8 @@ def _int_div(a: int, b: int) -> int:
 def _divide(a, b):
     if type(a) is int and type(b) is int:
         return _int_div(a, b)  # b == 0 raises: Cassandra's "division by zero" error
-    if isinstance(a, float) or isinstance(b, float):
-        if b == 0:  # IEEE 754, as Java: no error
-            return math.nan if a == 0 or math.isnan(a) else math.copysign(math.inf, a) * math.copysign(1.0, b)
-        return a / b
+    if b == 0 and (isinstance(a, float) or isinstance(b, float)):  # IEEE 754, as Java: no error
+        return math.nan if a == 0 or math.isnan(a) else math.copysign(math.inf, a) * math.copysign(1.0, b)
     return a / b
 
 
