@@ -94,22 +94,20 @@ _new, _set, _UNKNOWN = object.__new__, object.__setattr__, uuid.SafeUUID.unknown
 
 def ballot_from_micros(micros: int, node: int, clock_seq: int = 0) -> Ballot:
     """Build the ballot for `micros` (µs since the Unix epoch), `node` (48 bits), `clock_seq` (14 bits)."""
+    return _ballot_at(micros, _tail(node, clock_seq))
+
+
+def _tail(node: int, clock_seq: int) -> int:
+    """The low 64 bits of a ballot: variant, clock sequence and node, the same for every ballot of a clock."""
+    return (((clock_seq >> 8) & 0x3F) | 0x80) << 56 | (clock_seq & 0xFF) << 48 | node & 0xFFFFFFFFFFFF
+
+
+def _ballot_at(micros: int, tail: int) -> Ballot:
     if not 0 <= micros <= _MAX_MICROS:
         raise ValueError(f"micros out of range: {micros}")
     t = micros * 10 + _GREGORIAN_OFFSET
-    time_low = t & 0xFFFFFFFF
-    time_mid = (t >> 32) & 0xFFFF
-    time_hi_version = ((t >> 48) & 0x0FFF) | 0x1000
-    clock_seq_hi_variant = ((clock_seq >> 8) & 0x3F) | 0x80
-    clock_seq_low = clock_seq & 0xFF
-    n = (
-        time_low << 96
-        | time_mid << 80
-        | time_hi_version << 64
-        | clock_seq_hi_variant << 56
-        | clock_seq_low << 48
-        | node & 0xFFFFFFFFFFFF
-    )
+    # time_low, time_mid, then time_hi with the version (1) in its top four bits.
+    n = (t & 0xFFFFFFFF) << 96 | ((t >> 32) & 0xFFFF) << 80 | (((t >> 48) & 0x0FFF) | 0x1000) << 64 | tail
     return _ballot(n, t)
 
 
@@ -134,13 +132,14 @@ class BallotClock:
     resolves equal timestamps by value, not by ballot.
     """
 
-    __slots__ = ("_now_micros", "_node", "_clock_seq", "_last")
+    __slots__ = ("_now_micros", "_node", "_clock_seq", "_last", "_tail")
 
     def __init__(self, now_micros: Callable[[], int], node: int, clock_seq: int = 0) -> None:
         self._now_micros = now_micros
         self._node = node & 0xFFFFFFFFFFFF
         self._clock_seq = clock_seq & 0x3FFF
         self._last = 0
+        self._tail = _tail(self._node, self._clock_seq)
 
     @property
     def node(self) -> int:
@@ -151,9 +150,11 @@ class BallotClock:
         return self._last
 
     def next(self) -> Ballot:
-        micros = max(self._now_micros(), self._last + 1)
+        micros = self._now_micros()
+        if micros <= self._last:
+            micros = self._last + 1
         self._last = micros
-        return ballot_from_micros(micros, self._node, self._clock_seq)
+        return _ballot_at(micros, self._tail)
 
     def observe(self, ballot: uuid.UUID | None) -> None:
         """Remember `ballot` so that every later `next()` is above it (by microseconds)."""

@@ -23,6 +23,7 @@ the earlier layout (one value per replica, prefix b"p") are converted at start-u
 from __future__ import annotations
 
 import marshal
+from collections import OrderedDict
 
 from paxos.ballot import Ballot
 from paxos.messages import EMPTY_STATE, PaxosState, Proposal
@@ -153,7 +154,7 @@ class StagedWrites:
         # partition without state, so a new partition costs one engine lookup, not one per replica.
         # Staged entries are always cached or still in `states`, so the engine is read only for
         # entries already written.
-        self.cache: dict[Key, Entry] = {}
+        self.cache: OrderedDict[Key, Entry] = OrderedDict()
 
     def entry(self, key: Key) -> Entry:
         entry = self.cache.get(key)
@@ -180,10 +181,12 @@ class StagedWrites:
 
     def _remember(self, key: Key, entry: Entry) -> None:
         cache = self.cache
-        cache.pop(key, None)
         cache[key] = entry
+        cache.move_to_end(key)
         if len(cache) > self.CACHE_LIMIT:
-            del cache[next(iter(cache))]
+            # An OrderedDict: a plain dict's oldest key, found by iterating, sits behind every slot
+            # deleted before it, and that walk took 3 % of an LWT.
+            cache.popitem(last=False)
 
     def flush(self) -> None:
         if not self.states and not self.data:

@@ -63,3 +63,11 @@ def test_observe_lifts_above_any_seen_ballot_after_restart_with_clock_behind() -
     restarted.observe(ballot_from_micros(10, node=3))  # an older ballot changes nothing
     assert restarted.next() > nxt
     restarted.observe(None)
+
+
+def test_a_clocks_ballots_carry_its_node_and_clock_sequence() -> None:
+    clock = BallotClock(lambda: 1_700_000_000_000_001, node=0xABCDEF012345, clock_seq=0x1234)
+    b = clock.next()
+    assert b == ballot_from_micros(1_700_000_000_000_001, 0xABCDEF012345, 0x1234)
+    assert (b.version, b.node, b.clock_seq, ballot_micros(b)) == (1, 0xABCDEF012345, 0x1234, 1_700_000_000_000_001)
+    assert b == uuid.UUID(bytes=b.bytes) and b.variant == uuid.RFC_4122

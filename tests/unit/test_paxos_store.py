@@ -90,6 +90,20 @@ def test_a_state_evicted_from_the_cache_is_found_among_the_staged_writes(shards,
     assert backends[0].load_state(KEY).promised == b and len(engine.batches) == 1
 
 
+def test_the_cache_evicts_the_least_recently_changed_partition(shards, monkeypatch):
+    engine, staged, _backends, transport = shards
+    monkeypatch.setattr(StagedWrites, "CACHE_LIMIT", 2)
+    b = ballot_from_micros(1_700_000_000_000_000, 1)
+    a, c = (TABLE, 43, b"\x00\x00\x00\x08"), (TABLE, 44, b"\x00\x00\x00\x09")
+    staged.entry(KEY)
+    staged.entry(a)
+    transport.broadcast([0], Prepare(b, KEY, {}))  # KEY changed after `a` was read: `a` is older now
+    staged.entry(c)
+    assert list(staged.cache) == [KEY, c]
+    engine.gets.clear()
+    assert staged.entry(KEY)[0].promised == b and engine.gets == []  # still answered from memory
+
+
 def test_a_lost_process_loses_staged_steps_of_every_replica_together(shards, tmp_path):
     engine, staged, backends, transport = shards
     b1 = ballot_from_micros(1_700_000_000_000_000, 1)
