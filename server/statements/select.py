@@ -890,9 +890,6 @@ class SelectStatement:
                     break
                 if remaining is not None and remaining <= 0:
                     break
-                if next_state is not None:
-                    have_more = True
-                    break
                 if post:
                     collected.append(row)
                 else:
@@ -901,7 +898,13 @@ class SelectStatement:
                 if remaining is not None:
                     remaining -= 1
                 if fetch is not None and sel.count(rows_out) >= fetch:
+                    # A full page ends here with a paging state, without looking for a next row, as in
+                    # Cassandra (its pager is exhausted only by a short page): when the rows end exactly
+                    # here, the next page comes back empty. Clients that page until a short page
+                    # depend on that.
                     next_state = paging.State(token, pk, row.ck, remaining, count_in_partition)
+                    have_more = True
+                    break
                 if distinct:
                     break
             if have_more or (remaining is not None and remaining <= 0):
@@ -964,6 +967,8 @@ class SelectStatement:
                     break
             if stop:
                 break
+        if not stop and fetch is not None and len(groups) >= fetch and (remaining is None or remaining > 0):
+            have_more = True  # the rows ended with the page full: a paging state all the same (see execute)
         if post:
             groups.sort(key=lambda g: g[0].ck, reverse=self.reverse)
             if post_limit is not None:

@@ -81,10 +81,44 @@ def test_paging_through_ten_thousand_rows(session, keyspace):
         result.fetch_next_page()
     assert len(seen) == 10_000
     assert len(set(seen)) == 10_000
-    assert pages == 100
+    assert pages == 101  # 100 full pages, each with a paging state, then Cassandra's empty last page
     # Inside one partition, in clustering order, across page boundaries.
     within = [r.c for r in session.execute(SimpleStatement("SELECT c FROM t WHERE k = 3", fetch_size=33))]
     assert within == sorted(i for i in range(10_000) if i % 7 == 3)
+
+
+def test_a_full_page_carries_a_paging_state_even_at_the_end(session, keyspace):
+    # Cassandra's pager ends only on a short page, and clients loop "while the page is full" (ScyllaDB's
+    # cqlpy does); a paging state of None there would send them back to the first page forever.
+    session.execute("CREATE TABLE t (p int, c int, x int, PRIMARY KEY (p, c))")
+    ins = session.prepare("INSERT INTO t (p, c, x) VALUES (?, ?, ?)")
+    for i in range(10):
+        session.execute(ins, (i, i, 3))
+    session.execute(ins, (17, 17, 2))
+    queries = (
+        "SELECT p FROM t WHERE x = 3 ALLOW FILTERING",
+        "SELECT p FROM t WHERE p IN (0,1,2,3,4,5,6,7,8,9)",
+        "SELECT p FROM t WHERE x = 3 GROUP BY p ALLOW FILTERING",  # a page of groups, likewise
+    )
+    for query in queries:
+        for page_size in (1, 2, 3, 5, 10, 11):
+            stmt = SimpleStatement(query, fetch_size=page_size)
+            result = session.execute(stmt)
+            pages = [len(result.current_rows)]
+            got = [r.p for r in result.current_rows]
+            while len(result.current_rows) == page_size:
+                assert result.paging_state is not None
+                result = session.execute(stmt, paging_state=result.paging_state)
+                pages.append(len(result.current_rows))
+                got += [r.p for r in result.current_rows]
+            assert result.paging_state is None
+            assert sorted(got) == list(range(10)), (query, page_size)
+            assert pages == [page_size] * (10 // page_size) + [10 % page_size], (query, page_size)
+    # LIMIT ends the result itself: a page it fills exactly is the last one.
+    stmt = SimpleStatement("SELECT p FROM t WHERE x = 3 LIMIT 4 ALLOW FILTERING", fetch_size=2)
+    first = session.execute(stmt)
+    second = session.execute(stmt, paging_state=first.paging_state)
+    assert (len(first.current_rows), len(second.current_rows), second.paging_state) == (2, 2, None)
 
 
 def test_thousand_concurrent_requests_on_one_connection(session, keyspace):
