@@ -116,7 +116,30 @@ class Coordinator:
         timeout: float,
     ) -> CasResult:
         """Compare-and-set `key`: `decide(merged_read, ballot_micros) -> (update | None, applied)`."""
-        return await self._run(key, replicas, read_request, decide, merge_reads, quorum, commit_acks, timeout)
+        self.stats.operations += 1
+        all_alive = self._all_alive is not None and self._all_alive(replicas)
+        if not all_alive:
+            self._require_alive(replicas, quorum)
+        deadline = self.now() + timeout
+        queue = self.queue
+        if queue.try_acquire(key):
+            # The usual LWT: nobody waits on the key, every replica is up. Its one-pass round runs here,
+            # without the coroutines of the general path (they were a visible share of its time).
+            try:
+                group = self._group
+                if group is not None and all_alive:
+                    done = fast_round(group, key, replicas, self.clock.next(), read_request, decide, merge_reads)
+                    if done is not None:
+                        self.stats.rounds += 1
+                        self.stats.fast_rounds += 1
+                        self.transport.sync()
+                        return CasResult(*done)
+                return await self._attempts(
+                    key, replicas, read_request, decide, merge_reads, quorum, commit_acks, deadline
+                )
+            finally:
+                queue.release(key)
+        return await self._queued(key, replicas, read_request, decide, merge_reads, quorum, commit_acks, deadline)
 
     async def read_serial(
         self,
@@ -129,7 +152,9 @@ class Coordinator:
         timeout: float,
     ) -> Any:
         """SELECT at SERIAL: finish any in-progress proposal, then read, fencing older proposals."""
-        result = await self._run(key, replicas, read_request, _never_applies, merge_reads, quorum, 0, timeout)
+        result = await self.cas(
+            key, replicas, read_request, _never_applies, merge_reads, quorum=quorum, commit_acks=0, timeout=timeout
+        )
         return result.read
 
     @contextlib.asynccontextmanager
@@ -165,7 +190,7 @@ class Coordinator:
 
     # ---- driver -----------------------------------------------------------------------------------
 
-    async def _run(
+    async def _queued(
         self,
         key: Any,
         replicas: Sequence[ReplicaId],
@@ -174,18 +199,14 @@ class Coordinator:
         merge_reads: MergeReads,
         quorum: int,
         commit_acks: int,
-        timeout: float,
+        deadline: float,
     ) -> CasResult:
-        self.stats.operations += 1
-        self._require_alive(replicas, quorum)
-        deadline = self.now() + timeout
-        queue = self.queue
-        if not queue.try_acquire(key):
-            await self._wait_turn(key, deadline, quorum)
+        """`cas` for a key whose turn another LWT holds: wait for it (FIFO), then run the rounds."""
+        await self._wait_turn(key, deadline, quorum)
         try:
             return await self._attempts(key, replicas, read_request, decide, merge_reads, quorum, commit_acks, deadline)
         finally:
-            queue.release(key)
+            self.queue.release(key)
 
     def _require_alive(self, replicas: Sequence[ReplicaId], quorum: int) -> None:
         """Refuse up front when too few replicas are up to ever reach a quorum (Cassandra's Unavailable)."""
