@@ -52,32 +52,34 @@ def encode_entry(entry: Entry) -> bytes:
     once. The newest ballot any replica holds and whether every replica is settled (no accepted proposal
     newer than its commit) lead, so that the purge judges a partition without decoding its states: it
     judges every partition on every pass, most of them too young, and decoding took 12 µs each."""
-    plain: dict[int, tuple | None] = {}
-
-    def enc(p: Proposal | None):
-        if p is None:
-            return None
-        t = plain.get(id(p))
-        if t is None:
-            t = plain[id(p)] = (p.ballot.bytes, None if p.update is None else p.update.to_bytes())
-        return t
-
+    plain: dict[int, tuple] = {}  # id(proposal) -> encoded
     states: dict[int, tuple] = {}  # id(state) -> encoded: replicas left in one state by a round share it
-    ballots = []
+    newest = None  # the newest ballot's sort key (Ballot._key): compared as tuples, not through Ballot
+    settled = True
     out = {}
     for shard, st in entry.items():
         t = states.get(id(st))
         if t is None:
-            t = states[id(st)] = (
-                None if st.promised is None else st.promised.bytes,
-                enc(st.accepted),
-                enc(st.committed),
-            )
+            parts: list = [None if st.promised is None else st.promised.bytes]
+            keys = [] if st.promised is None else [st.promised._key]
+            for p in (st.accepted, st.committed):
+                if p is None:
+                    parts.append(None)
+                    continue
+                e = plain.get(id(p))
+                if e is None:
+                    e = plain[id(p)] = (p.ballot.bytes, None if p.update is None else p.update.to_bytes())
+                parts.append(e)
+                keys.append(p.ballot._key)
             acc, com = st.accepted, st.committed
-            ballots.append((st.promised, acc and acc.ballot, com and com.ballot))
+            if acc is not None and (com is None or acc.ballot._key > com.ballot._key):
+                settled = False
+            for k in keys:
+                if newest is None or k > newest:
+                    newest = k
+            t = states[id(st)] = tuple(parts)
         out[shard] = t
-    newest, settled = _summary(ballots)
-    return marshal.dumps((None if newest is None else newest.bytes, settled, out))
+    return marshal.dumps((None if newest is None else newest[1], settled, out))
 
 
 def _summary(ballots) -> tuple[Ballot | None, bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from paxos import Acceptor, LocalTransport
 from paxos.ballot import ballot_from_micros
 from paxos.messages import Commit, PaxosState, Prepare, Proposal, Propose
-from server.paxos_store import ShardPaxos, StagedWrites, decode_entry, migrate
+from server.paxos_store import ShardPaxos, StagedWrites, decode_entry, encode_entry, entry_summary, migrate
 from storage.engine import Engine
 from storage.mutation import Mutation
 from storage.replica import LEGACY_PAXOS_PREFIX, PAXOS_PREFIX, Replica, decode_paxos_key, partition_suffix
@@ -246,3 +247,32 @@ def test_replicas_in_one_state_encode_as_replicas_in_equal_states():
         assert marshal.loads(shared) == marshal.loads(separate), (promised, committed)
         assert entry_summary(shared) == entry_summary(separate)
         assert decode_entry(shared, KEY) == decode_entry(separate, KEY)
+
+
+def test_an_entry_round_trips_with_its_newest_ballot_and_whether_it_is_settled():
+    rnd = random.Random(7)
+    base = 1_700_000_000_000_000
+
+    def ballot():
+        return ballot_from_micros(base + rnd.randrange(50), rnd.randrange(3))
+
+    for _ in range(500):
+        proposals = [Proposal(ballot(), KEY, rnd.choice([None, mutation(b"v", base)])) for _ in range(3)]
+        states = [
+            PaxosState(rnd.choice([None, ballot()]), rnd.choice([None, *proposals]), rnd.choice([None, *proposals]))
+            for _ in range(3)
+        ]
+        entry = {shard: rnd.choice(states) for shard in range(rnd.randrange(4))}
+        raw = encode_entry(entry)
+        assert decode_entry(raw, KEY) == entry
+        ballots = [
+            b
+            for st in entry.values()
+            for b in (st.promised, st.accepted and st.accepted.ballot, st.committed and st.committed.ballot)
+            if b is not None
+        ]
+        settled = all(
+            st.accepted is None or (st.committed is not None and st.accepted.ballot <= st.committed.ballot)
+            for st in entry.values()
+        )
+        assert entry_summary(raw) == (max(ballots) if ballots else None, settled)
