@@ -353,7 +353,7 @@ class LwtService:
                 ok = all(c.applies_to(base, values) for c in stmt.conditions)
             if not ok:
                 return None, False
-            _ts, ttl = stmt.write_params(values, None)
+            _ts, ttl = stmt.write_params(values, timestamp)  # the ballot's time: no clock read
             muts = stmt.mutations(values, timestamp, ttl, current=lambda *_a: base, keys=keys, cks=cks)
             if not muts:
                 return None, True
@@ -496,7 +496,7 @@ class LwtService:
             m = Mutation(table.id_bytes, pk, token)
             for s, values, ck in zip(stmts, value_lists, targets, strict=True):
                 base = _current(by_ck, static_row, ck)
-                _ts, ttl = s.write_params(values, None)
+                _ts, ttl = s.write_params(values, timestamp)
                 for mu in s.mutations(values, timestamp, ttl, current=lambda *_a, _b=base: _b):
                     m.absorb(mu)
             return at_commit_timestamp(m, timestamp), True
@@ -587,7 +587,7 @@ class LwtService:
                     required = 1
                     for s, values, (key, ck) in zip(stmts, value_lists, targets, strict=True):
                         base = _current(*live[key], ck)
-                        _ts, ttl = s.write_params(values, None)
+                        _ts, ttl = s.write_params(values, ts)
                         rf = node.rf(s.table.keyspace)
                         required = max(
                             required,
