@@ -93,6 +93,10 @@ def _current(by_ck: dict, first, ck: bytes) -> dict:
 
 
 def merge_reads(reads: list):
+    if reads:
+        h0, r0 = reads[0]
+        if len(r0) <= 1 and all(h is h0 and rs == r0 for h, rs in reads):
+            return h0, r0  # replicas in step (they share decoded values): nothing to merge
     header = None
     rows: dict[bytes, list] = {}
     for h, rs in reads:
@@ -332,6 +336,8 @@ class LwtService:
         def current_row(header, rows, now_s):
             if last[0] is rows:
                 return last[1]
+            if header is None and not rows:
+                return None, None  # a partition nobody wrote (most IF NOT EXISTS): nothing to make live
             live = live_rows(table, pk_values, header, rows, now_s, include_static_only=True)
             row = next((r for r in live if r.ck == ck and not r.static_only), None)
             # Statics ride on every row of the partition, or alone when it has no rows.
