@@ -126,14 +126,10 @@ class Coordinator:
             # The usual LWT: nobody waits on the key, every replica is up. Its one-pass round runs here,
             # without the coroutines of the general path (they were a visible share of its time).
             try:
-                group = self._group
-                if group is not None and all_alive:
-                    done = fast_round(group, key, replicas, self.clock.next(), read_request, decide, merge_reads)
+                if all_alive:
+                    done = self._one_pass(key, replicas, self.clock.next(), read_request, decide, merge_reads)
                     if done is not None:
-                        self.stats.rounds += 1
-                        self.stats.fast_rounds += 1
-                        self.transport.sync()
-                        return CasResult(*done)
+                        return done
                 return await self._attempts(
                     key, replicas, read_request, decide, merge_reads, quorum, commit_acks, deadline
                 )
@@ -261,14 +257,10 @@ class Coordinator:
                 stats.timeouts += 1
                 raise PaxosTimeout(received, quorum, contentions)
             ballot = self.clock.next()
-            group = self._group
-            if group is not None and self._all_alive is not None and self._all_alive(replicas):
-                done = fast_round(group, key, replicas, ballot, read_request, decide, merge_reads)
+            if self._all_alive is not None and self._all_alive(replicas):
+                done = self._one_pass(key, replicas, ballot, read_request, decide, merge_reads)
                 if done is not None:
-                    stats.rounds += 1
-                    stats.fast_rounds += 1
-                    self.transport.sync()
-                    return CasResult(*done)
+                    return done
             rnd = CasRound(
                 key,
                 replicas,
@@ -308,6 +300,27 @@ class Coordinator:
                 stats.contentions += 1
             failures += 1
             await self._backoff(failures, deadline)
+
+    def _one_pass(
+        self,
+        key: Any,
+        replicas: Sequence[ReplicaId],
+        ballot: Any,
+        read_request: Any,
+        decide: Decide,
+        merge_reads: MergeReads,
+    ) -> CasResult | None:
+        """The round at `ballot` as one pass over the replicas' states (paxos.fast), when the transport
+        offers them in one store and the round would be the plain one; None (nothing done) otherwise."""
+        if self._group is None:
+            return None
+        done = fast_round(self._group, key, replicas, ballot, read_request, decide, merge_reads)
+        if done is None:
+            return None
+        self.stats.rounds += 1
+        self.stats.fast_rounds += 1
+        self.transport.sync()
+        return CasResult(*done)
 
     async def _backoff(self, failures: int, deadline: float) -> None:
         # Randomised exponential back-off (Cassandra v1 sleeps uniform 0–100 ms; v2 grows with

@@ -54,43 +54,37 @@ def encode_entry(entry: Entry) -> bytes:
     judges every partition on every pass, most of them too young, and decoding took 12 µs each."""
     plain: dict[int, tuple] = {}  # id(proposal) -> encoded
     states: dict[int, tuple] = {}  # id(state) -> encoded: replicas left in one state by a round share it
-    newest = None  # the newest ballot's sort key (Ballot._key): compared as tuples, not through Ballot
-    settled = True
+    ballots = []
     out = {}
     for shard, st in entry.items():
         t = states.get(id(st))
         if t is None:
             parts: list = [None if st.promised is None else st.promised.bytes]
-            keys = [] if st.promised is None else [st.promised._key]
             for p in (st.accepted, st.committed):
-                if p is None:
-                    parts.append(None)
-                    continue
-                e = plain.get(id(p))
-                if e is None:
-                    e = plain[id(p)] = (p.ballot.bytes, None if p.update is None else p.update.to_bytes())
+                e = None
+                if p is not None:
+                    e = plain.get(id(p))
+                    if e is None:
+                        e = plain[id(p)] = (p.ballot.bytes, None if p.update is None else p.update.to_bytes())
                 parts.append(e)
-                keys.append(p.ballot._key)
             acc, com = st.accepted, st.committed
-            if acc is not None and (com is None or acc.ballot._key > com.ballot._key):
-                settled = False
-            for k in keys:
-                if newest is None or k > newest:
-                    newest = k
+            ballots.append((st.promised, acc and acc.ballot, com and com.ballot))
             t = states[id(st)] = tuple(parts)
         out[shard] = t
-    return marshal.dumps((None if newest is None else newest[1], settled, out))
+    newest, settled = _summary(ballots)
+    return marshal.dumps((None if newest is None else newest.bytes, settled, out))
 
 
 def _summary(ballots) -> tuple[Ballot | None, bool]:
     """(the newest ballot, whether every replica is settled) from each replica's (promised, accepted,
-    committed) ballots: settled = no accepted proposal newer than the commit."""
+    committed) ballots: settled = no accepted proposal newer than the commit. Ballots compare by their
+    sort keys (`Ballot._key`), as `Ballot.__gt__` would, without its Python-level call."""
     newest, settled = None, True
     for promised, accepted, committed in ballots:
-        if accepted is not None and (committed is None or accepted > committed):
+        if accepted is not None and (committed is None or accepted._key > committed._key):
             settled = False
         for b in (promised, accepted, committed):
-            if b is not None and (newest is None or b > newest):
+            if b is not None and (newest is None or b._key > newest._key):
                 newest = b
     return newest, settled
 

@@ -868,7 +868,6 @@ class SelectStatement:
             return self._execute_grouped(node, params, values, limit, ppl, page_size, state, now_s)
         remaining = _resume_point(state, limit)[0]
         next_state = None
-        have_more = False
         aggregate = sel.is_aggregate
         fetch = None if aggregate else page_size
         out_limit = None
@@ -903,18 +902,15 @@ class SelectStatement:
                     # here, the next page comes back empty. Clients that page until a short page
                     # depend on that.
                     next_state = paging.State(token, pk, row.ck, remaining, count_in_partition)
-                    have_more = True
                     break
                 if distinct:
                     break
-            if have_more or (remaining is not None and remaining <= 0):
+            if next_state is not None or (remaining is not None and remaining <= 0):
                 break
         if post:
             collected.sort(key=lambda r: r.ck, reverse=self.reverse)
             for row in collected if post_limit is None else collected[:post_limit]:
                 sel.add(row, rows_out)
-        if not have_more:
-            next_state = None
         if next_state is not None and remaining is not None and remaining <= 0:
             next_state = None
         out_rows = sel.finish(rows_out)
