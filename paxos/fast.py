@@ -44,8 +44,9 @@ class GroupBackend(Protocol):
     def states(self, key: Any) -> MutableMapping[Any, PaxosState]:
         """The key's state on each replica (absent: `EMPTY_STATE`), changed in place, then `changed`."""
 
-    def changed(self, key: Any, states: MutableMapping[Any, PaxosState]) -> None:
-        """Record the states changed in place, atomically with the updates applied since."""
+    def changed(self, key: Any, states: MutableMapping[Any, PaxosState], everywhere: PaxosState | None = None) -> None:
+        """Record the states changed in place, atomically with the updates applied since. `everywhere`:
+        the one state every replica of the round was left in, its commit applied to each one's data."""
 
     def apply(self, replicas: Sequence[Any], proposal: Proposal) -> None:
         """Apply a committed, non-empty update to the data of each of `replicas`."""
@@ -99,5 +100,5 @@ def fast_round(
     group.apply(replicas, proposal)
     for r in replicas:
         states[r] = done
-    group.changed(key, states)
+    group.changed(key, states, done)
     return applied, merged

@@ -18,6 +18,13 @@ summary for the purge (`encode_entry`), under
 a bloom filter: most partitions have none) and writes it once, and a commit's update, the same on every
 replica, is stored once (marshal writes an object referenced three times once). Data directories with
 the earlier layout (one value per replica, prefix b"p") are converted at start-up (`migrate`).
+
+A one-pass round (paxos.fast) leaves every replica of the partition in one state, its commit applied to
+each one's data in the same engine write. That entry is stored as its ballot and shards alone
+(`encode_settled`): the commit's update is in the data of every replica that holds the commit, so no
+replica can need it replayed. Decoded, its update reads `APPLIED`, which a replica learning the commit
+later (one added by a higher replication factor) records without touching its data. Encoding and
+writing the update was a twentieth of an LWT's instructions.
 """
 
 from __future__ import annotations
@@ -39,6 +46,19 @@ from storage.replica import (
 )
 
 Key = tuple  # (table_id, token, partition key bytes)
+
+
+class _Applied:
+    """The update of a commit stored without it: already applied to every replica's data."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "APPLIED"
+
+
+APPLIED = _Applied()
+_APPLIED_CODE = 0  # how an `APPLIED` update is stored (an update is otherwise None or bytes)
 Entry = dict  # shard -> PaxosState: one partition's Paxos state on each of its replicas
 
 
@@ -65,7 +85,7 @@ def encode_entry(entry: Entry) -> bytes:
                 if p is not None:
                     e = plain.get(id(p))
                     if e is None:
-                        e = plain[id(p)] = (p.ballot.bytes, None if p.update is None else p.update.to_bytes())
+                        e = plain[id(p)] = (p.ballot.bytes, _encode_update(p.update))
                 parts.append(e)
             acc, com = st.accepted, st.committed
             ballots.append((st.promised, acc and acc.ballot, com and com.ballot))
@@ -73,6 +93,24 @@ def encode_entry(entry: Entry) -> bytes:
         out[shard] = t
     newest, settled = _summary(ballots)
     return marshal.dumps((None if newest is None else newest.bytes, settled, out))
+
+
+def _encode_update(update) -> bytes | int | None:
+    if update is None:
+        return None
+    return _APPLIED_CODE if update is APPLIED else update.to_bytes()
+
+
+def _decode_update(raw):
+    if raw is None:
+        return None
+    return APPLIED if type(raw) is int else Mutation.from_bytes(raw)
+
+
+def encode_settled(state: PaxosState, shards) -> bytes:
+    """The entry of `shards` all left in `state` by one round whose commit each applied to its data:
+    (ballot, shards). `state` is promised at its commit's ballot and holds no accepted proposal."""
+    return marshal.dumps((state.committed.ballot.bytes, tuple(shards)))
 
 
 def _summary(ballots) -> tuple[Ballot | None, bool]:
@@ -95,6 +133,11 @@ def _states(value):
 
 
 def decode_entry(raw: bytes, key: Key) -> Entry:
+    value = marshal.loads(raw)
+    if type(value) is tuple and len(value) == 2:  # encode_settled's
+        ballot = Ballot.from_bytes(value[0])
+        st = PaxosState(ballot, None, Proposal(ballot, key, APPLIED))
+        return dict.fromkeys(value[1], st)
     decoded: dict[int, Proposal] = {}  # marshal restores a shared tuple as one object: decode it once
 
     def dec(t) -> Proposal | None:
@@ -103,14 +146,12 @@ def decode_entry(raw: bytes, key: Key) -> Entry:
         p = decoded.get(id(t))
         if p is None:
             ballot, update = t
-            p = decoded[id(t)] = Proposal(
-                Ballot.from_bytes(ballot), key, None if update is None else Mutation.from_bytes(update)
-            )
+            p = decoded[id(t)] = Proposal(Ballot.from_bytes(ballot), key, _decode_update(update))
         return p
 
     states: dict[int, PaxosState] = {}  # likewise a state shared by replicas (see encode_entry)
     entry: Entry = {}
-    for shard, t in _states(marshal.loads(raw)).items():
+    for shard, t in _states(value).items():
         st = states.get(id(t))
         if st is None:
             promised, accepted, committed = t
@@ -123,6 +164,8 @@ def entry_summary(raw: bytes) -> tuple[Ballot | None, bool]:
     """(the newest ballot any replica holds, whether every replica is settled) of a stored entry."""
     value = marshal.loads(raw)
     if type(value) is tuple:
+        if len(value) == 2:  # encode_settled's
+            return _ballot(value[0]), True
         newest, settled, _ = value
         return _ballot(newest), settled
     return _summary(  # the earlier layout: judged from its states
@@ -144,6 +187,8 @@ class StagedWrites:
         self.engine = engine
         # Partitions changed since the last flush, by key: encoded once, at flush.
         self.states: dict[Key, Entry] = {}
+        # Of those, the state a one-pass round left on all its replicas, with its commit in their data.
+        self.settled: dict[Key, PaxosState] = {}
         self.data: dict[bytes, bytes] = {}
         self.writes = 0
         # Entries of recently used partitions, least recently changed first; an empty entry records a
@@ -169,8 +214,11 @@ class StagedWrites:
         entry[shard] = state
         self.changed(key, entry)
 
-    def changed(self, key: Key, entry: Entry) -> None:
-        """`entry` (from `entry(key)`) was changed in place: write it at the next flush."""
+    def changed(self, key: Key, entry: Entry, everywhere: PaxosState | None = None) -> None:
+        """`entry` (from `entry(key)`) was changed in place: write it at the next flush. `everywhere`: the
+        state a round left on each of its replicas, whose commit it applied to each one's data."""
+        if everywhere is not None:
+            self.settled[key] = everywhere
         if key not in self.states:
             self.states[key] = entry
             self._remember(key, entry)  # most recently changed: last out of the cache
@@ -188,8 +236,17 @@ class StagedWrites:
         if not self.states and not self.data:
             return
         puts = list(self.data.items())
-        puts += [(paxos_key(*key), encode_entry(entry)) for key, entry in self.states.items()]
+        settled = self.settled
+        for key, entry in self.states.items():
+            st = settled.get(key)
+            # Still settled only if no later step changed one of the replicas (a general round's step).
+            if st is not None and all(v is st for v in entry.values()):
+                puts.append((paxos_key(*key), encode_settled(st, entry)))
+            else:
+                puts.append((paxos_key(*key), encode_entry(entry)))
         self.states, self.data = {}, {}
+        if settled:
+            self.settled = {}
         self.engine.write(puts)
         self.writes += 1
 
@@ -214,7 +271,7 @@ class ShardPaxos:
         self.persist(key, state, None)
 
     def persist(self, key, state: PaxosState | None, proposal: Proposal | None) -> None:
-        if proposal is not None:
+        if proposal is not None and proposal.update is not APPLIED:
             self.replica.stage(proposal.update, self.staged.data)
         if state is not None:
             self.staged.stage(key, self.shard, state)
@@ -228,7 +285,8 @@ class ShardPaxos:
         return self.replica.read_partition(table_id, token, pk, **read_request)
 
     def apply(self, proposal: Proposal) -> None:
-        self.replica.stage(proposal.update, self.staged.data)
+        if proposal.update is not APPLIED:
+            self.replica.stage(proposal.update, self.staged.data)
 
 
 class ShardGroup:

@@ -21,7 +21,7 @@ def test_settled_paxos_state_is_purged(tmp_path, batch):
             assert s.execute(f"INSERT INTO p.t (k, v) VALUES ({k}, 0) IF NOT EXISTS").was_applied
         before = s.execute(PARTITIONS).one().value
         assert before >= 20
-        assert s.execute(STATE_BYTES).one().value > before * 40  # a ballot and an update each, at least
+        assert s.execute(STATE_BYTES).one().value > before * 40  # a key and a ballot each, at least
         deadline = time.monotonic() + 10
         while s.execute(PARTITIONS).one().value and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -127,9 +127,9 @@ def test_paxos_state_of_an_earlier_data_dir_is_converted_with_its_proposal_in_fl
     from cassandra.query import SimpleStatement
 
     from paxos.ballot import ballot_from_micros, ballot_micros
-    from server.paxos_store import decode_entry
+    from server.paxos_store import APPLIED, decode_entry
     from storage.mutation import Mutation
-    from storage.replica import LEGACY_PAXOS_PREFIX, PAXOS_PREFIX, decode_paxos_key, partition_suffix
+    from storage.replica import LEGACY_PAXOS_PREFIX, PAXOS_PREFIX, Replica, decode_paxos_key, partition_suffix
 
     _lwt_rows_written(tmp_path, "m", {k: k for k in range(5)})
 
@@ -142,11 +142,16 @@ def test_paxos_state_of_an_earlier_data_dir_is_converted_with_its_proposal_in_fl
         new_keys.append(key_bytes)
         for shard, st in decode_entry(raw, key).items():
             c = st.committed
-            committed = (c.ballot.bytes, key, c.update.to_bytes())
+            # The earlier layout kept every commit's update; the current one keeps none for a round that
+            # applied it everywhere at once (each of these): the update is the row the round wrote.
+            assert c.update is APPLIED
+            table_id, token, pk = key
+            _header, written = Replica(engine, shard).read_row(table_id, token, pk, b"")
+            committed = (c.ballot.bytes, key, Mutation(table_id, pk, token, rows=written).to_bytes())
             accepted = None
             if shard == 0 and key[2] == (2).to_bytes(4, "big"):
                 newer = ballot_from_micros(ballot_micros(c.ballot) + 100, node=1)
-                m = Mutation.from_bytes(c.update.to_bytes())
+                m = Mutation.from_bytes(committed[2])
                 ts = ballot_micros(newer)
                 m.rows = [
                     (ck, [(ts, 0, 0), None, {"v": (ts, (20).to_bytes(4, "big"), 0, 0)}, row[3]]) for ck, row in m.rows
@@ -199,3 +204,29 @@ def test_paxos_state_left_for_a_dropped_table_is_purged(tmp_path):
         assert s.execute("UPDATE o.t SET v = 1 WHERE k = 0 IF v = 0").was_applied
         wt = s.execute("SELECT writetime(v) FROM o.t WHERE k = 0").one()[0]
         assert wt > ballot_micros(orphan)  # its ballot was kept: new ballots stay above it
+
+
+def test_lwts_go_on_after_the_replication_factor_grows(tmp_path):
+    """Rounds at RF 1 keep their commits without the update (it is in the one replica's data). After a
+    restart (which leaves only the stored form) and a move to RF 3, the new replicas learn those commits
+    in the next round's repair, with no data to replay, and every LWT still sees what the earlier ones
+    wrote."""
+    from cassandra import ConsistencyLevel
+    from cassandra.query import SimpleStatement
+
+    with serving(tmp_path, keyspace="grow", rf=1) as (_server, s):
+        s.execute("CREATE TABLE grow.t (k int PRIMARY KEY, v int)")
+        for k in range(10):
+            assert s.execute(f"INSERT INTO grow.t (k, v) VALUES ({k}, {k}) IF NOT EXISTS").was_applied
+    with serving(tmp_path) as (_server, s):
+        s.execute("ALTER KEYSPACE grow WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+        for k in range(10):
+            rs = s.execute(f"INSERT INTO grow.t (k, v) VALUES ({k}, 99) IF NOT EXISTS")
+            assert not rs.was_applied and rs.one().v == k
+            assert s.execute(f"UPDATE grow.t SET v = {k + 100} WHERE k = {k} IF v = {k}").was_applied
+        serial = SimpleStatement("SELECT k, v FROM grow.t WHERE k = 4", consistency_level=ConsistencyLevel.SERIAL)
+        assert s.execute(serial).one().v == 104
+        quorum = SimpleStatement("SELECT v FROM grow.t WHERE k = 7", consistency_level=ConsistencyLevel.QUORUM)
+        assert s.execute(quorum).one().v == 107
+        stats = {r.name: r.value for r in s.execute("SELECT name, value FROM system_views.lwt_stats")}
+        assert stats["paxos_rounds"] > stats["paxos_one_pass_rounds"]  # the repairs ran as general rounds

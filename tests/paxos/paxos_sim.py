@@ -131,7 +131,7 @@ class MemoryGroup:
     def states(self, key: Any) -> dict[Any, PaxosState]:
         return {r: b.states[key] for r, b in self.backends.items() if key in b.states}
 
-    def changed(self, key: Any, states: dict[Any, PaxosState]) -> None:
+    def changed(self, key: Any, states: dict[Any, PaxosState], everywhere: PaxosState | None = None) -> None:
         for r, st in states.items():
             if self.backends[r].states.get(key) is not st:
                 self.backends[r].store_state(key, st)

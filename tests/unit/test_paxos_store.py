@@ -8,12 +8,29 @@ import uuid
 import pytest
 
 from paxos import Acceptor, LocalTransport
-from paxos.ballot import ballot_from_micros
+from paxos.ballot import ballot_from_micros, ballot_micros
+from paxos.fast import fast_round
 from paxos.messages import Commit, PaxosState, Prepare, Proposal, Propose
-from server.paxos_store import ShardPaxos, StagedWrites, decode_entry, encode_entry, entry_summary, migrate
+from server.paxos_store import (
+    APPLIED,
+    ShardGroup,
+    ShardPaxos,
+    StagedWrites,
+    decode_entry,
+    encode_entry,
+    entry_summary,
+    migrate,
+)
 from storage.engine import Engine
 from storage.mutation import Mutation
-from storage.replica import LEGACY_PAXOS_PREFIX, PAXOS_PREFIX, Replica, decode_paxos_key, partition_suffix
+from storage.replica import (
+    LEGACY_PAXOS_PREFIX,
+    PAXOS_PREFIX,
+    Replica,
+    decode_paxos_key,
+    partition_suffix,
+    paxos_key,
+)
 
 TABLE = uuid.uuid4().bytes
 PK = b"\x00\x00\x00\x07"
@@ -257,7 +274,7 @@ def test_an_entry_round_trips_with_its_newest_ballot_and_whether_it_is_settled()
         return ballot_from_micros(base + rnd.randrange(50), rnd.randrange(3))
 
     for _ in range(500):
-        proposals = [Proposal(ballot(), KEY, rnd.choice([None, mutation(b"v", base)])) for _ in range(3)]
+        proposals = [Proposal(ballot(), KEY, rnd.choice([None, APPLIED, mutation(b"v", base)])) for _ in range(3)]
         states = [
             PaxosState(rnd.choice([None, ballot()]), rnd.choice([None, *proposals]), rnd.choice([None, *proposals]))
             for _ in range(3)
@@ -276,3 +293,72 @@ def test_an_entry_round_trips_with_its_newest_ballot_and_whether_it_is_settled()
             for st in entry.values()
         )
         assert entry_summary(raw) == (max(ballots) if ballots else None, settled)
+
+
+def _one_pass(staged, backends, ballot, value: bytes, shards=(0, 1, 2)) -> Mutation:
+    """A one-pass round over `shards` writing v = value unconditionally; returns its update."""
+    update = mutation(value, ballot_micros(ballot))
+    group = ShardGroup(backends, staged)
+    done = fast_round(group, KEY, list(shards), ballot, b"", lambda read, ts: (update, True), lambda reads: reads[0])
+    assert done is not None and done[0]
+    return update
+
+
+def _row_value(engine, shard):
+    rows = Replica(engine, shard).read_row(TABLE, 42, PK, b"")[1]
+    return rows[0][1][2]["v"][1] if rows else None
+
+
+def test_a_one_pass_round_stores_its_commit_without_the_update_its_replicas_applied(shards):
+    engine, staged, backends, _transport = shards
+    b = ballot_from_micros(1_700_000_000_000_000, 1)
+    _one_pass(staged, backends, b, b"x")
+    staged.flush()
+    raw = engine.get(paxos_key(*KEY))
+    assert len(raw) < 60  # a ballot and the shards: the update is in the replicas' rows
+    assert [_row_value(engine, n) for n in range(3)] == [b"x", b"x", b"x"]
+    entry = decode_entry(raw, KEY)
+    assert sorted(entry) == [0, 1, 2]
+    for st in entry.values():
+        assert st == PaxosState(b, None, Proposal(b, KEY, APPLIED))
+    assert entry_summary(raw) == (b, True)
+
+
+def test_a_step_after_a_one_pass_round_keeps_the_update_in_the_state(shards):
+    """A general round's step on one replica, staged after a one-pass round and before the flush: the
+    entry is no longer one state everywhere, so the commit is stored with its update."""
+    engine, staged, backends, transport = shards
+    b1 = ballot_from_micros(1_700_000_000_000_000, 1)
+    b2 = ballot_from_micros(1_700_000_000_000_100, 1)
+    update = _one_pass(staged, backends, b1, b"x")
+    transport.broadcast([1], Prepare(b2, KEY, None))
+    staged.flush()
+    entry = decode_entry(engine.get(paxos_key(*KEY)), KEY)
+    assert entry[0].committed == Proposal(b1, KEY, Mutation.from_bytes(update.to_bytes()))
+    assert entry[1].promised == b2 and entry[0].promised == b1
+
+
+def test_a_replica_that_learns_an_applied_commit_records_it_without_touching_its_data(tmp_path):
+    """A replica added to the partition later (a higher replication factor) is repaired with the newest
+    commit; one stored without its update is recorded as learnt, and its data stays as it was."""
+    engine = Engine(str(tmp_path / "db"))
+    staged = StagedWrites(engine)
+    backends = {n: ShardPaxos(Replica(engine, n), staged) for n in range(4)}
+    transport = LocalTransport({n: Acceptor(b) for n, b in backends.items()}, sync=staged.flush_data)
+    b1 = ballot_from_micros(1_700_000_000_000_000, 1)
+    _one_pass(staged, backends, b1, b"x")
+    staged.flush()
+    staged.cache.clear()  # as after a restart: the state comes back from the engine
+    learnt = staged.entry(KEY)[0].committed
+    assert learnt.update is APPLIED
+    transport.broadcast([3], Commit(learnt))
+    staged.flush()
+    staged.cache.clear()
+    entry = decode_entry(engine.get(paxos_key(*KEY)), KEY)
+    assert entry[3].committed == Proposal(b1, KEY, APPLIED)
+    assert [_row_value(engine, n) for n in range(4)] == [b"x", b"x", b"x", None]
+    # The next round over all four replicas finds them in step and runs as one pass.
+    _one_pass(staged, backends, ballot_from_micros(1_700_000_000_000_200, 1), b"y", shards=range(4))
+    staged.flush()
+    assert [_row_value(engine, n) for n in range(4)] == [b"y"] * 4
+    engine.close()
