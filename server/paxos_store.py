@@ -221,12 +221,15 @@ class StagedWrites:
             self.settled[key] = everywhere
         if key not in self.states:
             self.states[key] = entry
-            self._remember(key, entry)  # most recently changed: last out of the cache
+            try:
+                self.cache.move_to_end(key)  # most recently changed: last out of the cache
+            except KeyError:  # not looked up through `entry` just before (it always is, in this process)
+                self._remember(key, entry)
 
     def _remember(self, key: Key, entry: Entry) -> None:
+        """Cache a key not cached (a new key goes last: no move needed)."""
         cache = self.cache
         cache[key] = entry
-        cache.move_to_end(key)
         if len(cache) > self.CACHE_LIMIT:
             # An OrderedDict: a plain dict's oldest key, found by iterating, sits behind every slot
             # deleted before it, and that walk took 3 % of an LWT.
