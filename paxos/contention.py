@@ -32,6 +32,9 @@ class KeyQueue:
         q = self._held.get(key)
         return 0 if q is None else len(q)
 
+    def is_held(self, key: Any) -> bool:
+        return key in self._held
+
     def try_acquire(self, key: Any) -> bool:
         if key in self._held:
             return False
