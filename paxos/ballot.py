@@ -83,13 +83,18 @@ def _ballot(n: int, t: int, raw: bytes | None = None) -> Ballot:
     # Bypasses UUID.__init__, which parses and validates its arguments: an LWT issues a ballot and
     # decodes stored ones, and the generic constructor was a visible share of its time.
     b = _new(Ballot)
-    _set(b, "int", n)
-    _set(b, "is_safe", _UNKNOWN)
-    _set(b, "_key", (t, raw if raw is not None else n.to_bytes(16, "big")))
+    _set_int(b, n)
+    _set_safe(b, _UNKNOWN)
+    _set_key(b, (t, raw if raw is not None else n.to_bytes(16, "big")))
     return b
 
 
-_new, _set, _UNKNOWN = object.__new__, object.__setattr__, uuid.SafeUUID.unknown
+_new, _UNKNOWN = object.__new__, uuid.SafeUUID.unknown
+# The slots' own setters: UUID forbids setattr, and object.__setattr__ looks each name up again (a quarter
+# of a ballot's construction).
+_set_int = uuid.UUID.__dict__["int"].__set__
+_set_safe = uuid.UUID.__dict__["is_safe"].__set__
+_set_key = Ballot.__dict__["_key"].__set__
 
 
 def ballot_from_micros(micros: int, node: int, clock_seq: int = 0) -> Ballot:
