@@ -122,16 +122,14 @@ class Coordinator:
             self._require_alive(replicas, quorum)
         deadline = self.now() + timeout
         queue = self.queue
-        if queue.is_held(key):
-            return await self._queued(key, replicas, read_request, decide, merge_reads, quorum, commit_acks, deadline)
         # The usual LWT: nobody holds the key, every replica is up. Its one-pass round runs here, without
         # the coroutines of the general path (they were a visible share of its time), and without taking
         # the key's turn: it runs to its end without yielding, so nobody could wait for it.
-        if all_alive:
+        if all_alive and not queue.is_held(key):
             done = self._one_pass(key, replicas, self.clock.next(), read_request, decide, merge_reads)
             if done is not None:
                 return done
-        if not queue.try_acquire(key):  # (free: nothing ran since is_held; kept for safety)
+        if not queue.try_acquire(key):
             return await self._queued(key, replicas, read_request, decide, merge_reads, quorum, commit_acks, deadline)
         try:
             return await self._attempts(key, replicas, read_request, decide, merge_reads, quorum, commit_acks, deadline)

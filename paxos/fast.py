@@ -68,28 +68,9 @@ def fast_round(
     changed) when the round would not be the plain one."""
     states = group.states(key)
     micros = ballot_micros(ballot)
-    if states:  # else no replica holds any state for the key (most new partitions): nothing to judge
-        olds = [states.get(r, EMPTY_STATE) for r in replicas]
-        # Replicas in step share one state object (as the store decodes them): each distinct one judged once.
-        distinct = list({id(st): st for st in olds}.values())
-        newest: Proposal | None = None
-        for st in distinct:
-            promised = st.promised
-            if promised is not None and not ballot > promised:
-                return None  # contention: the general round fails and backs off
-            c = st.committed
-            if c is not None and (newest is None or c.ballot > newest.ballot):
-                newest = c
-        newest_ballot = None if newest is None else newest.ballot
-        for st in distinct:
-            c = st.committed
-            if c is not newest and (None if c is None else c.ballot) != newest_ballot:
-                return None  # a replica misses the newest commit: repair first
-            a = st.accepted
-            if a is not None and (newest_ballot is None or a.ballot > newest_ballot):
-                return None  # a proposal in progress (or an empty one fencing older ones)
-        if newest_ballot is not None and ballot_micros(newest_ballot) >= micros:
-            return None  # our writes could not be timestamped after the newest commit
+    # No replica holding any state for the key (most new partitions) leaves nothing to judge.
+    if states and not _plain(states, replicas, ballot, micros):
+        return None
     # Every replica promises `ballot` and reads; the promises are recorded below with a proposal.
     merged = merge_reads(group.read_all(replicas, key, read_request))
     update, applied = decide(merged, micros)
@@ -103,3 +84,27 @@ def fast_round(
         states[r] = done
     group.changed(key, states, done)
     return applied, merged
+
+
+def _plain(states: MutableMapping[Any, PaxosState], replicas: Sequence[Any], ballot: Ballot, micros: int) -> bool:
+    """Whether the replicas' states let the round at `ballot` be the plain one (see `fast_round`)."""
+    # Replicas in step share one state object (as the store decodes them): each distinct one judged once.
+    distinct = list({id(st): st for st in (states.get(r, EMPTY_STATE) for r in replicas)}.values())
+    newest: Proposal | None = None
+    for st in distinct:
+        promised = st.promised
+        if promised is not None and not ballot > promised:
+            return False  # contention: the general round fails and backs off
+        c = st.committed
+        if c is not None and (newest is None or c.ballot > newest.ballot):
+            newest = c
+    newest_ballot = None if newest is None else newest.ballot
+    for st in distinct:
+        c = st.committed
+        if c is not newest and (None if c is None else c.ballot) != newest_ballot:
+            return False  # a replica misses the newest commit: repair first
+        a = st.accepted
+        if a is not None and (newest_ballot is None or a.ballot > newest_ballot):
+            return False  # a proposal in progress (or an empty one fencing older ones)
+    # Else our writes could not be timestamped after the newest commit.
+    return newest_ballot is None or ballot_micros(newest_ballot) < micros

@@ -274,8 +274,8 @@ class ShardPaxos:
         self.persist(key, state, None)
 
     def persist(self, key, state: PaxosState | None, proposal: Proposal | None) -> None:
-        if proposal is not None and proposal.update is not APPLIED:
-            self.replica.stage(proposal.update, self.staged.data)
+        if proposal is not None:
+            self.apply(proposal)
         if state is not None:
             self.staged.stage(key, self.shard, state)
 
@@ -288,7 +288,7 @@ class ShardPaxos:
         return self.replica.read_partition(table_id, token, pk, **read_request)
 
     def apply(self, proposal: Proposal) -> None:
-        if proposal.update is not APPLIED:
+        if proposal.update is not APPLIED:  # in every data that holds the commit (see encode_settled)
             self.replica.stage(proposal.update, self.staged.data)
 
 
