@@ -444,20 +444,29 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    {r['cold_us']:>8,.0f} {r['warm_us']:>8,.0f}  {text}")
         if "paxos" not in skip:
             lwts = min(10_000, max(1_000, rows // 5))  # both rounds well inside the retention
-            ps = oneoff.paxos_state_size(tmp, lwts, args.window, args.timeout)
-            results["paxos_state"] = ps
-            ins, upd, gone = ps["after_inserts"], ps["after_updates"], ps["after_purge"]
-            print(
-                f"  Paxos state after {lwts:,} LWT INSERTs on distinct keys: {ins['partitions_with_state']:,} "
-                f"partitions, {ins['bytes'] / 1024:,.0f} KiB ({ins['bytes'] / max(1, ins['partitions_with_state']):.0f} "
-                f"B each); after {lwts:,} LWT UPDATEs of the same keys: {upd['partitions_with_state']:,} partitions, "
-                f"{upd['bytes'] / 1024:,.0f} KiB ({ins['elapsed_s']:.1f} s and {upd['elapsed_s']:.1f} s; "
-                f"{ins['errors'] + upd['errors']} errors)"
-            )
-            print(
-                f"  purged (retention {ps['retention_s']} s, a pass a second): {gone['partitions_with_state']:,} "
-                f"partitions, {gone['bytes']:,} B left {gone['seconds_after_last_lwt']:.1f} s after the last LWT"
-            )
+            # Default: one-pass rounds, which leave no state. Then every round a general one (a network
+            # without faults that is not a direct call), whose state the purge must take back.
+            for key, general, label in (
+                ("paxos_state", False, "one-pass rounds (the default)"),
+                ("paxos_state_general", True, "general rounds (paxos_faults = seed=1, no faults)"),
+            ):
+                ps = oneoff.paxos_state_size(tmp, lwts, args.window, args.timeout, general=general)
+                results[key] = ps
+                ins, upd, gone = ps["after_inserts"], ps["after_updates"], ps["after_purge"]
+                print(f"  {label}:")
+                print(
+                    f"    Paxos state after {lwts:,} LWT INSERTs on distinct keys: {ins['partitions_with_state']:,} "
+                    f"partitions, {ins['bytes'] / 1024:,.0f} KiB "
+                    f"({ins['bytes'] / max(1, ins['partitions_with_state']):.0f} B each); after {lwts:,} LWT "
+                    f"UPDATEs of the same keys: {upd['partitions_with_state']:,} partitions, "
+                    f"{upd['bytes'] / 1024:,.0f} KiB ({ins['elapsed_s']:.1f} s and {upd['elapsed_s']:.1f} s; "
+                    f"{ins['errors'] + upd['errors']} errors)"
+                )
+                print(
+                    f"    purged (retention {ps['retention_s']} s, a pass a second): "
+                    f"{gone['partitions_with_state']:,} partitions, {gone['bytes']:,} B left "
+                    f"{gone['seconds_after_last_lwt']:.1f} s after the last LWT"
+                )
         if "bulk" not in skip and rows > 0:
             bl = oneoff.bulk_load(
                 tmp,

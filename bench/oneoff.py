@@ -159,15 +159,21 @@ def bulk_load(tmp: Path, rows: int, window: int, timeout: float, baseline=None, 
         srv.kill()
 
 
-def paxos_state_size(tmp: Path, lwts: int, window: int, timeout: float, retention_s: int = 20) -> dict:
+def paxos_state_size(
+    tmp: Path, lwts: int, window: int, timeout: float, retention_s: int = 20, general: bool = False
+) -> dict:
     """How big the Paxos state gets and that the purge takes it back: `lwts` LWT INSERTs on distinct keys,
     then as many LWT UPDATEs of the same keys (state per partition, not per LWT), then wait for the purge
-    of state older than `retention_s` (one pass a second)."""
+    of state older than `retention_s` (one pass a second). `general`: every round a general one
+    (`paxos_faults` without faults), as under contention or with a replica down; one-pass rounds (the
+    default, docs/lwt.md "One pass") leave no state."""
     from bench.load import run
     from bench.workloads import VALUE, create_schema, make_cluster
 
     env = {"CQLD_PAXOS_STATE_RETENTION_S": str(retention_s), "CQLD_PAXOS_PURGE_INTERVAL_S": "1"}
-    srv = BenchServer(tmp / "paxos", env=env).start()
+    if general:
+        env["CQLD_PAXOS_FAULTS"] = "seed=1"
+    srv = BenchServer(tmp / ("paxos-general" if general else "paxos"), env=env).start()
     cluster = None
     try:
         cluster = make_cluster(srv.port)

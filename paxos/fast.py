@@ -18,6 +18,16 @@ their effects, which is what a linearization needs (CASSANDRA-12126 asks that an
 completed after a failed condition or a read: none exists to complete). So a not-applied LWT or a SERIAL
 read costs no engine write and leaves no Paxos state behind.
 
+A round with a proposal leaves none either: every replica promised, accepted and committed it and applied
+its update to its data, all in one atomic write, so their states would be one settled state everywhere —
+the state a purge drops (`server.lwt.LwtService.purge_chunk`), and for the same reason: nothing can use
+it. No message of an older round is in flight (above), no replica misses the commit, and no proposal is
+in progress. What the state would still say is its ballot, which later rounds must exceed (their writes
+must be timestamped after this one's). The backend's `settle` keeps that: over `LocalTransport` the one
+coordinator's clock only goes up, and the server keeps a floor on disk for the clock after a restart,
+written in the same engine write whenever a ballot passes it (as the purge keeps the highest ballot it
+drops). Storing the state and purging it later was a tenth of an LWT's instructions.
+
 It takes the round only when its preconditions hold and otherwise changes nothing and returns None,
 so that the caller runs the general round (`paxos.round`) instead: a promise above the ballot
 (contention), an accepted proposal newer than the newest commit (a round in progress, to be
@@ -42,11 +52,12 @@ class GroupBackend(Protocol):
     """Replicas whose states live in one store: each key's states of every replica in one mapping."""
 
     def states(self, key: Any) -> MutableMapping[Any, PaxosState]:
-        """The key's state on each replica (absent: `EMPTY_STATE`), changed in place, then `changed`."""
+        """The key's state on each replica (absent: `EMPTY_STATE`), as one mapping (not to be changed)."""
 
-    def changed(self, key: Any, states: MutableMapping[Any, PaxosState], everywhere: PaxosState | None = None) -> None:
-        """Record the states changed in place, atomically with the updates applied since. `everywhere`:
-        the one state every replica of the round was left in, its commit applied to each one's data."""
+    def settle(self, key: Any, states: MutableMapping[Any, PaxosState], ballot: Ballot) -> None:
+        """The round at `ballot` committed on every replica and applied its update to each one's data:
+        drop the key's `states` atomically with those updates, and keep every ballot issued from now on,
+        also after a restart, above `ballot` (see the module's docstring)."""
 
     def apply(self, replicas: Sequence[Any], proposal: Proposal) -> None:
         """Apply a committed, non-empty update to the data of each of `replicas`."""
@@ -76,13 +87,10 @@ def fast_round(
     update, applied = decide(merged, micros)
     if update is None:
         return applied, merged  # no proposal: nothing to record (see the module's docstring)
-    # Every replica promises, accepts (it just promised this ballot and nothing ran since) and commits.
-    proposal = Proposal(ballot, key, update)
-    done = PaxosState(ballot, None, proposal)
-    group.apply(replicas, proposal)
-    for r in replicas:
-        states[r] = done
-    group.changed(key, states, done)
+    # Every replica promises, accepts (it just promised this ballot and nothing ran since) and commits,
+    # which leaves nothing to keep (see the module's docstring).
+    group.apply(replicas, Proposal(ballot, key, update))
+    group.settle(key, states, ballot)
     return applied, merged
 
 

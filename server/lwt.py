@@ -16,7 +16,14 @@ from paxos.errors import PaxosCommitTimeout, PaxosError, PaxosOverloaded, PaxosT
 from server import errors
 from server import messages as msg
 from server.dispatch import Result
-from server.paxos_store import ShardGroup, ShardPaxos, StagedWrites, entry_summary, migrate
+from server.paxos_store import (
+    HIGHEST_BALLOT_KEY,
+    ShardGroup,
+    ShardPaxos,
+    StagedWrites,
+    entry_summary,
+    migrate,
+)
 from server.statements.reads import live_rows
 from server.statements.tables import now_micros
 from storage import cqltypes
@@ -27,7 +34,6 @@ from storage.schema import STATIC
 from storage.token import split_partition_key
 
 log = logging.getLogger("cqld.lwt")
-HIGHEST_BALLOT_KEY = b"P"
 PURGE_REST = 3.0  # the purge sleeps this many times as long as each step took
 PAXOS_END = bytes([PAXOS_PREFIX[0] + 1])
 APPLIED = cqltypes.lookup_native("boolean")
@@ -176,7 +182,7 @@ class LwtService:
 
     def _observe_disk(self) -> None:
         # Ballots must stay above every ballot a replica promised, also after the clock went back;
-        # purged states leave their highest ballot behind under HIGHEST_BALLOT_KEY.
+        # states dropped (purged, or settled by a one-pass round) leave the floor HIGHEST_BALLOT_KEY.
         engine = self.node.engine
         highest = engine.get(HIGHEST_BALLOT_KEY)
         if highest is not None:
@@ -234,12 +240,10 @@ class LwtService:
         else:
             k = None  # the scan ran out: this was the last chunk
         if doomed:
-            puts = []
             if highest is not None:
-                old = engine.get(HIGHEST_BALLOT_KEY)
-                if old is None or highest > Ballot.from_bytes(old):
-                    puts.append((HIGHEST_BALLOT_KEY, highest.bytes))
-            engine.write(puts, doomed)
+                self.staged.raise_floor(ballot_micros(highest))
+            self.staged.flush()  # the floor, before the states it stands for go
+            engine.write([], doomed)
             cache = self.staged.cache
             for key in doomed:
                 cache.pop(decode_paxos_key(key), None)

@@ -19,12 +19,15 @@ a bloom filter: most partitions have none) and writes it once, and a commit's up
 replica, is stored once (marshal writes an object referenced three times once). Data directories with
 the earlier layout (one value per replica, prefix b"p") are converted at start-up (`migrate`).
 
-A one-pass round (paxos.fast) leaves every replica of the partition in one state, its commit applied to
-each one's data in the same engine write. That entry is stored as its ballot and shards alone
-(`encode_settled`): the commit's update is in the data of every replica that holds the commit, so no
-replica can need it replayed. Decoded, its update reads `APPLIED`, which a replica learning the commit
-later (one added by a higher replication factor) records without touching its data. Encoding and
-writing the update was a twentieth of an LWT's instructions.
+A one-pass round (paxos.fast) leaves no state: its replicas' entry is dropped in the engine write that
+holds its data (`StagedWrites.settle`), and the ballot floor (`HIGHEST_BALLOT_KEY`, which the purge also
+raises) is raised past its ballot when needed, so that the clock starts above it after a restart. The
+floor is written `FLOOR_AHEAD_MICROS` ahead, so that most rounds need no write for it.
+
+Entries stored on 2026-12-03, from 06:00 UTC until one-pass rounds stopped leaving state, may hold a one-pass round's state as its
+ballot and shards alone (a commit whose update every replica had applied). Decoded, its update reads
+`APPLIED`, which a replica learning the commit later (one added by a higher replication factor) records
+without touching its data.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from __future__ import annotations
 import marshal
 from collections import OrderedDict
 
-from paxos.ballot import Ballot
+from paxos.ballot import Ballot, ballot_from_micros, ballot_micros
 from paxos.messages import EMPTY_STATE, PaxosState, Proposal
 from storage.engine import Engine
 from storage.mutation import Mutation
@@ -46,10 +49,16 @@ from storage.replica import (
 )
 
 Key = tuple  # (table_id, token, partition key bytes)
+# The ballot floor: after a restart the clock starts above it. It lies at or above the ballot of every
+# Paxos state dropped (by a one-pass round or a purge), so later rounds stay above those ballots.
+HIGHEST_BALLOT_KEY = b"P"
+# How far above a ballot the floor is raised: one write for it per 0.1 s of rounds, not one per round. A
+# restart takes longer than that, so the clock it leaves is not ahead of real time.
+FLOOR_AHEAD_MICROS = 100_000
 
 
 class _Applied:
-    """The update of a commit stored without it: already applied to every replica's data."""
+    """The update of a commit stored without it (2026-12-03): already applied to every replica's data."""
 
     __slots__ = ()
 
@@ -107,12 +116,6 @@ def _decode_update(raw):
     return APPLIED if type(raw) is int else Mutation.from_bytes(raw)
 
 
-def encode_settled(state: PaxosState, shards) -> bytes:
-    """The entry of `shards` all left in `state` by one round whose commit each applied to its data:
-    (ballot, shards). `state` is promised at its commit's ballot and holds no accepted proposal."""
-    return marshal.dumps((state.committed.ballot.bytes, tuple(shards)))
-
-
 def _summary(ballots) -> tuple[Ballot | None, bool]:
     """(the newest ballot, whether every replica is settled) from each replica's (promised, accepted,
     committed) ballots: settled = no accepted proposal newer than the commit. Ballots compare by their
@@ -134,7 +137,7 @@ def _states(value):
 
 def decode_entry(raw: bytes, key: Key) -> Entry:
     value = marshal.loads(raw)
-    if type(value) is tuple and len(value) == 2:  # encode_settled's
+    if type(value) is tuple and len(value) == 2:  # a one-pass round's, 2026-12-03 (see the module's docstring)
         ballot = Ballot.from_bytes(value[0])
         st = PaxosState(ballot, None, Proposal(ballot, key, APPLIED))
         return dict.fromkeys(value[1], st)
@@ -164,7 +167,7 @@ def entry_summary(raw: bytes) -> tuple[Ballot | None, bool]:
     """(the newest ballot any replica holds, whether every replica is settled) of a stored entry."""
     value = marshal.loads(raw)
     if type(value) is tuple:
-        if len(value) == 2:  # encode_settled's
+        if len(value) == 2:  # a one-pass round's, 2026-12-03
             return _ballot(value[0]), True
         newest, settled, _ = value
         return _ballot(newest), settled
@@ -187,10 +190,10 @@ class StagedWrites:
         self.engine = engine
         # Partitions changed since the last flush, by key: encoded once, at flush.
         self.states: dict[Key, Entry] = {}
-        # Of those, the state a one-pass round left on all its replicas, with its commit in their data.
-        self.settled: dict[Key, PaxosState] = {}
         self.data: dict[bytes, bytes] = {}
         self.writes = 0
+        raw = engine.get(HIGHEST_BALLOT_KEY)
+        self.floor_micros = 0 if raw is None else ballot_micros(Ballot.from_bytes(raw))
         # Entries of recently used partitions, least recently changed first; an empty entry records a
         # partition without state, so a new partition costs one engine lookup, not one per replica.
         # Staged entries are always cached or still in `states`, so the engine is read only for
@@ -214,17 +217,28 @@ class StagedWrites:
         entry[shard] = state
         self.changed(key, entry)
 
-    def changed(self, key: Key, entry: Entry, everywhere: PaxosState | None = None) -> None:
-        """`entry` (from `entry(key)`) was changed in place: write it at the next flush. `everywhere`: the
-        state a round left on each of its replicas, whose commit it applied to each one's data."""
-        if everywhere is not None:
-            self.settled[key] = everywhere
+    def changed(self, key: Key, entry: Entry) -> None:
+        """`entry` (from `entry(key)`) was changed in place: write it at the next flush."""
         if key not in self.states:
             self.states[key] = entry
             try:
                 self.cache.move_to_end(key)  # most recently changed: last out of the cache
             except KeyError:  # not looked up through `entry` just before (it always is, in this process)
                 self._remember(key, entry)
+
+    def settle(self, key: Key, entry: Entry, ballot: Ballot) -> None:
+        """`paxos.fast.GroupBackend.settle`: the partition's states go (with those of shards no longer its
+        replicas: they are not part of its Paxos instance any more), and the floor stays above `ballot`."""
+        self.raise_floor(ballot_micros(ballot))
+        if entry:  # else nothing is stored: most partitions
+            entry.clear()  # the cached entry too
+            self.states[key] = entry  # deleted at the flush
+
+    def raise_floor(self, micros: int) -> None:
+        """Keep the stored ballot floor at or above `micros`, from the next flush on (never lowered)."""
+        if micros > self.floor_micros:
+            self.floor_micros = micros + FLOOR_AHEAD_MICROS
+            self.data[HIGHEST_BALLOT_KEY] = ballot_from_micros(self.floor_micros, 0).bytes
 
     def _remember(self, key: Key, entry: Entry) -> None:
         """Cache a key not cached (a new key goes last: no move needed)."""
@@ -239,18 +253,14 @@ class StagedWrites:
         if not self.states and not self.data:
             return
         puts = list(self.data.items())
-        settled = self.settled
+        dropped = []
         for key, entry in self.states.items():
-            st = settled.get(key)
-            # Still settled only if no later step changed one of the replicas (a general round's step).
-            if st is not None and all(v is st for v in entry.values()):
-                puts.append((paxos_key(*key), encode_settled(st, entry)))
-            else:
+            if entry:
                 puts.append((paxos_key(*key), encode_entry(entry)))
+            else:
+                dropped.append(paxos_key(*key))
         self.states, self.data = {}, {}
-        if settled:
-            self.settled = {}
-        self.engine.write(puts)
+        self.engine.write(puts, dropped)
         self.writes += 1
 
     def flush_data(self) -> None:
@@ -288,7 +298,7 @@ class ShardPaxos:
         return self.replica.read_partition(table_id, token, pk, **read_request)
 
     def apply(self, proposal: Proposal) -> None:
-        if proposal.update is not APPLIED:  # in every data that holds the commit (see encode_settled)
+        if proposal.update is not APPLIED:  # in every data that holds the commit (see the module's docstring)
             self.replica.stage(proposal.update, self.staged.data)
 
 
@@ -300,7 +310,7 @@ class ShardGroup:
         self.shards = shards
         self.staged = staged
         self.states = staged.entry
-        self.changed = staged.changed
+        self.settle = staged.settle
 
     def apply(self, shards, proposal: Proposal) -> None:
         stage_on([self.shards[s].replica for s in shards], proposal.update, self.staged.data)

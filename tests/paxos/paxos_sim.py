@@ -19,6 +19,7 @@ from paxos_linearizability import Op, cas_register_step, check_linearizable
 
 from paxos import (
     Acceptor,
+    Ballot,
     BallotClock,
     Coordinator,
     FaultyTransport,
@@ -127,14 +128,22 @@ class MemoryGroup:
 
     def __init__(self, backends: dict[Any, MemoryBackend]) -> None:
         self.backends = backends
+        # The ballot floor the server keeps on disk: the highest ballot whose states `settle` dropped.
+        self.floor: Ballot | None = None
+        # Clocks that must stay above the floor: in the server, one clock for the one coordinator; here
+        # every coordinator's, so that coordinators with clocks of their own model that one clock.
+        self.clocks: list[BallotClock] = []
 
     def states(self, key: Any) -> dict[Any, PaxosState]:
         return {r: b.states[key] for r, b in self.backends.items() if key in b.states}
 
-    def changed(self, key: Any, states: dict[Any, PaxosState], everywhere: PaxosState | None = None) -> None:
-        for r, st in states.items():
-            if self.backends[r].states.get(key) is not st:
-                self.backends[r].store_state(key, st)
+    def settle(self, key: Any, states: dict[Any, PaxosState], ballot: Ballot) -> None:
+        for b in self.backends.values():
+            b.states.pop(key, None)
+        if self.floor is None or ballot > self.floor:
+            self.floor = ballot
+        for clock in self.clocks:
+            clock.observe(ballot)
 
     def apply(self, replicas: Any, proposal: Proposal) -> None:
         for r in replicas:
@@ -279,6 +288,8 @@ async def simulate(cfg: SimConfig) -> SimResult:
         )
         transports.append(ft)
         transport = cluster.local if cfg.fused else ft
+        if cluster.local.group is not None:
+            cluster.local.group.clocks.append(clock)
         result.coordinators.append(
             Coordinator(
                 clock,
@@ -349,6 +360,10 @@ async def simulate(cfg: SimConfig) -> SimResult:
         for b in cluster.backends.values():
             for st in b.states.values():
                 clock.observe(st.promised)
+        group = cluster.local.group
+        if group is not None:  # and from the floor, which stands for the states one-pass rounds dropped
+            clock.observe(group.floor)
+            group.clocks[group.clocks.index(coord.clock)] = clock
         coord.clock = clock
 
     async def nemesis(nrng: random.Random) -> None:
@@ -388,6 +403,9 @@ async def simulate(cfg: SimConfig) -> SimResult:
     for b in cluster.backends.values():
         for st in b.states.values():
             clock.observe(st.promised)
+    if cluster.local.group is not None:
+        clock.observe(cluster.local.group.floor)
+        cluster.local.group.clocks.append(clock)
     healer = Coordinator(clock, cluster.local, random.Random(0), asyncio.sleep, loop.time)
     for key in keys:
         for _ in range(2):

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import marshal
 import random
 import uuid
 
 import pytest
 
 from paxos import Acceptor, LocalTransport
-from paxos.ballot import ballot_from_micros, ballot_micros
+from paxos.ballot import Ballot, ballot_from_micros, ballot_micros
 from paxos.fast import fast_round
 from paxos.messages import Commit, PaxosState, Prepare, Proposal, Propose
 from server.paxos_store import (
     APPLIED,
+    FLOOR_AHEAD_MICROS,
+    HIGHEST_BALLOT_KEY,
     ShardGroup,
     ShardPaxos,
     StagedWrites,
@@ -304,43 +307,78 @@ def _one_pass(staged, backends, ballot, value: bytes, shards=(0, 1, 2)) -> Mutat
     return update
 
 
+def _floor(engine) -> int:
+    return ballot_micros(Ballot.from_bytes(engine.get(HIGHEST_BALLOT_KEY)))
+
+
 def _row_value(engine, shard):
     rows = Replica(engine, shard).read_row(TABLE, 42, PK, b"")[1]
     return rows[0][1][2]["v"][1] if rows else None
 
 
-def test_a_one_pass_round_stores_its_commit_without_the_update_its_replicas_applied(shards):
+def test_a_one_pass_round_leaves_no_state_and_keeps_the_floor_above_its_ballot(shards, tmp_path):
     engine, staged, backends, _transport = shards
-    b = ballot_from_micros(1_700_000_000_000_000, 1)
-    _one_pass(staged, backends, b, b"x")
+    t = 1_700_000_000_000_000
+    _one_pass(staged, backends, ballot_from_micros(t, 1), b"x")
     staged.flush()
-    raw = engine.get(paxos_key(*KEY))
-    assert len(raw) < 60  # a ballot and the shards: the update is in the replicas' rows
+    assert engine.get(paxos_key(*KEY)) is None
     assert [_row_value(engine, n) for n in range(3)] == [b"x", b"x", b"x"]
-    entry = decode_entry(raw, KEY)
-    assert sorted(entry) == [0, 1, 2]
-    for st in entry.values():
-        assert st == PaxosState(b, None, Proposal(b, KEY, APPLIED))
-    assert entry_summary(raw) == (b, True)
+    assert _floor(engine) == t + FLOOR_AHEAD_MICROS  # written with the rows, in one engine write
+    assert HIGHEST_BALLOT_KEY in dict(engine.batches[-1])
+    # A ballot under the floor needs no write for it; one past it raises it again.
+    _one_pass(staged, backends, ballot_from_micros(t + FLOOR_AHEAD_MICROS - 1, 1), b"y")
+    staged.flush()
+    assert HIGHEST_BALLOT_KEY not in dict(engine.batches[-1]) and len(engine.batches[-1]) == 3
+    _one_pass(staged, backends, ballot_from_micros(t + FLOOR_AHEAD_MICROS + 5, 1), b"z")
+    staged.flush()
+    assert _floor(engine) == t + 2 * FLOOR_AHEAD_MICROS + 5
+    assert [_row_value(engine, n) for n in range(3)] == [b"z", b"z", b"z"]
+    # After a restart the floor is known before any round, and never lowered.
+    again = StagedWrites(engine)
+    assert again.floor_micros == t + 2 * FLOOR_AHEAD_MICROS + 5
+    again.raise_floor(t)
+    again.flush()
+    assert _floor(engine) == t + 2 * FLOOR_AHEAD_MICROS + 5
 
 
-def test_a_step_after_a_one_pass_round_keeps_the_update_in_the_state(shards):
-    """A general round's step on one replica, staged after a one-pass round and before the flush: the
-    entry is no longer one state everywhere, so the commit is stored with its update."""
+def test_a_one_pass_round_drops_the_state_a_general_round_left(shards):
+    engine, staged, backends, transport = shards
+    b1 = ballot_from_micros(1_700_000_000_000_000, 1)
+    proposal = Proposal(b1, KEY, mutation(b"x", ballot_micros(b1)))
+    transport.broadcast([0, 1, 2], Prepare(b1, KEY, b""))
+    transport.broadcast([0, 1, 2], Propose(proposal))
+    transport.broadcast([0, 1], Commit(proposal))  # replica 2 misses the commit
+    staged.flush()
+    assert sorted(decode_entry(engine.get(paxos_key(*KEY)), KEY)) == [0, 1, 2]
+    # Not the plain round while replica 2 lacks the newest commit (it must be repaired first)...
+    b2 = ballot_from_micros(1_700_000_000_000_100, 1)
+    group = ShardGroup(backends, staged)
+    assert fast_round(group, KEY, [0, 1, 2], b2, b"", lambda r, ts: (None, False), lambda reads: reads[0]) is None
+    transport.broadcast([2], Commit(proposal))
+    # ... and once it is, the one-pass round leaves no state behind, on disk or in the cache.
+    _one_pass(staged, backends, ballot_from_micros(1_700_000_000_000_200, 1), b"y")
+    staged.flush()
+    assert engine.get(paxos_key(*KEY)) is None
+    assert staged.entry(KEY) == {}
+    assert [_row_value(engine, n) for n in range(3)] == [b"y", b"y", b"y"]
+
+
+def test_a_step_after_a_one_pass_round_in_the_same_flush_is_stored(shards):
+    """A general round's step on one replica, staged after a one-pass round dropped the partition's state
+    and before the flush: that replica's state is stored, the others' stay dropped."""
     engine, staged, backends, transport = shards
     b1 = ballot_from_micros(1_700_000_000_000_000, 1)
     b2 = ballot_from_micros(1_700_000_000_000_100, 1)
-    update = _one_pass(staged, backends, b1, b"x")
+    _one_pass(staged, backends, b1, b"x")
     transport.broadcast([1], Prepare(b2, KEY, None))
     staged.flush()
-    entry = decode_entry(engine.get(paxos_key(*KEY)), KEY)
-    assert entry[0].committed == Proposal(b1, KEY, Mutation.from_bytes(update.to_bytes()))
-    assert entry[1].promised == b2 and entry[0].promised == b1
+    assert decode_entry(engine.get(paxos_key(*KEY)), KEY) == {1: PaxosState(b2)}
 
 
 def test_a_replica_that_learns_an_applied_commit_records_it_without_touching_its_data(tmp_path):
     """A replica added to the partition later (a higher replication factor) is repaired with the newest
-    commit; one stored without its update is recorded as learnt, and its data stays as it was."""
+    commit; one stored without its update (as one-pass rounds stored them on 2026-12-03) is recorded as
+    learnt, and its data stays as it was."""
     engine = Engine(str(tmp_path / "db"))
     staged = StagedWrites(engine)
     backends = {n: ShardPaxos(Replica(engine, n), staged) for n in range(4)}
@@ -348,7 +386,9 @@ def test_a_replica_that_learns_an_applied_commit_records_it_without_touching_its
     b1 = ballot_from_micros(1_700_000_000_000_000, 1)
     _one_pass(staged, backends, b1, b"x")
     staged.flush()
-    staged.cache.clear()  # as after a restart: the state comes back from the engine
+    # A one-pass round's state as stored on 2026-12-03 (its ballot and shards): read after a restart.
+    engine.write([(paxos_key(*KEY), marshal.dumps((b1.bytes, (0, 1, 2))))])
+    staged.cache.clear()
     learnt = staged.entry(KEY)[0].committed
     assert learnt.update is APPLIED
     transport.broadcast([3], Commit(learnt))
@@ -361,4 +401,5 @@ def test_a_replica_that_learns_an_applied_commit_records_it_without_touching_its
     _one_pass(staged, backends, ballot_from_micros(1_700_000_000_000_200, 1), b"y", shards=range(4))
     staged.flush()
     assert [_row_value(engine, n) for n in range(4)] == [b"y"] * 4
+    assert engine.get(paxos_key(*KEY)) is None
     engine.close()
