@@ -187,8 +187,11 @@ class LwtService:
         highest = engine.get(HIGHEST_BALLOT_KEY)
         if highest is not None:
             self.clock.observe(Ballot.from_bytes(highest))
+        found = False
         for _k, v in engine.scan(PAXOS_PREFIX, PAXOS_END):
             self.clock.observe(entry_summary(v)[0])
+            found = True
+        self.staged.any_state = found
 
     def forget(self) -> None:
         """Drop the cached Paxos states (their table was dropped)."""
@@ -196,19 +199,26 @@ class LwtService:
 
     async def purge(self, older_than_micros: int) -> int:
         """Drop the Paxos state of partitions whose last round finished long ago, a chunk at a time."""
-        total, start = 0, PAXOS_PREFIX
+        total, kept, start = 0, 0, PAXOS_PREFIX
+        staged = self.staged
+        staged.flush()
+        flushes = staged.state_flushes
         while start is not None:
             began = time.perf_counter()
-            n, start = self.purge_chunk(older_than_micros, start)
+            n, k, start = self.purge_chunk(older_than_micros, start)
             total += n
+            kept += k
             # At most a quarter of the server's time: a purge after a busy minute judges tens of
             # thousands of partitions (about a second of CPU), which back to back held every request.
-            await asyncio.sleep(PURGE_REST * (time.perf_counter() - began))
+            if start is not None:
+                await asyncio.sleep(PURGE_REST * (time.perf_counter() - began))
+        if not kept and staged.state_flushes == flushes:  # nothing left, nothing stored since the pass began
+            staged.any_state = False
         return total
 
-    def purge_chunk(self, older_than_micros: int, start: bytes) -> tuple[int, bytes | None]:
-        """Purge among the next `paxos_purge_batch` partitions from `start`; returns (purged, where to go
-        on or None).
+    def purge_chunk(self, older_than_micros: int, start: bytes) -> tuple[int, int, bytes | None]:
+        """Purge among the next `paxos_purge_batch` partitions from `start`; returns (purged, kept, where
+        to go on or None).
 
         A partition whose replicas' states are all settled (no accepted proposal newer than the
         commit) and whose ballots are all older than the retention can no longer matter: every round
@@ -247,7 +257,7 @@ class LwtService:
             cache = self.staged.cache
             for key in doomed:
                 cache.pop(decode_paxos_key(key), None)
-        return len(doomed), k
+        return len(doomed), seen - len(doomed), k
 
     def state_size(self) -> tuple[int, int]:
         """(partitions holding Paxos state, their keys' and values' bytes before compression)."""
@@ -297,6 +307,8 @@ class LwtService:
             "overloaded": c.overloaded,
             # Engine writes of Paxos state and committed data: one per LWT, whatever the replica count.
             "paxos_engine_writes": self.staged.writes,
+            # Partitions' Paxos states looked up in the engine: none while no partition holds any.
+            "paxos_state_lookups": self.staged.lookups,
             "latency_mean_us": self.latency_total_us // done if done else 0,
             "latency_max_us": self.latency_max_us,
         }

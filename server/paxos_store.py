@@ -194,6 +194,14 @@ class StagedWrites:
         self.writes = 0
         raw = engine.get(HIGHEST_BALLOT_KEY)
         self.floor_micros = 0 if raw is None else ballot_micros(Ballot.from_bytes(raw))
+        # Whether any partition may hold stored Paxos state: one-pass rounds leave none, so mostly not
+        # (only general rounds store state, until the purge takes it). While none can, looking a
+        # partition's state up is skipped: that lookup was a twelfth of an LWT. Cleared by the owner
+        # when it knows the engine holds none (a scan at start-up, a whole purge pass); set here by
+        # every flush that stores a state.
+        self.any_state = True
+        self.state_flushes = 0  # flushes that stored some partition's state
+        self.lookups = 0  # of partitions' states in the engine
         # Entries of recently used partitions, least recently changed first; an empty entry records a
         # partition without state, so a new partition costs one engine lookup, not one per replica.
         # Staged entries are always cached or still in `states`, so the engine is read only for
@@ -205,6 +213,9 @@ class StagedWrites:
         if entry is None:
             entry = self.states.get(key)
             if entry is None:
+                if not self.any_state:
+                    return {}  # not cached: a new partition would push a useful one out
+                self.lookups += 1
                 raw = self.engine.get(paxos_key(*key))
                 entry = {} if raw is None else decode_entry(raw, key)
             self._remember(key, entry)
@@ -254,12 +265,17 @@ class StagedWrites:
             return
         puts = list(self.data.items())
         dropped = []
+        stored = False
         for key, entry in self.states.items():
             if entry:
                 puts.append((paxos_key(*key), encode_entry(entry)))
+                stored = True
             else:
                 dropped.append(paxos_key(*key))
         self.states, self.data = {}, {}
+        if stored:
+            self.any_state = True
+            self.state_flushes += 1
         self.engine.write(puts, dropped)
         self.writes += 1
 

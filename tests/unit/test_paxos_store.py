@@ -363,6 +363,28 @@ def test_a_one_pass_round_drops_the_state_a_general_round_left(shards):
     assert [_row_value(engine, n) for n in range(3)] == [b"y", b"y", b"y"]
 
 
+def test_while_no_partition_holds_state_rounds_skip_its_lookup_until_one_is_stored(shards):
+    engine, staged, backends, transport = shards
+    staged.any_state = False  # as start-up leaves it when the engine holds no Paxos state
+    _one_pass(staged, backends, ballot_from_micros(1_700_000_000_000_000, 1), b"x")
+    staged.flush()
+    assert paxos_key(*KEY) not in engine.gets and staged.lookups == 0
+    assert not staged.any_state and KEY not in staged.cache
+    # A general round whose proposal reached one replica only (its coordinator lost the others).
+    b2 = ballot_from_micros(1_700_000_000_000_100, 1)
+    transport.broadcast([0, 1, 2], Prepare(b2, KEY, b""))
+    transport.broadcast([0], Propose(Proposal(b2, KEY, mutation(b"y", ballot_micros(b2)))))
+    staged.flush()
+    assert staged.any_state
+    staged.cache.clear()  # as if pushed out of the cache: only the engine knows the proposal now
+    b3 = ballot_from_micros(1_700_000_000_000_200, 1)
+    group = ShardGroup(backends, staged)
+    decide = lambda read, ts: (mutation(b"z", ts), True)  # noqa: E731
+    # The proposal in progress is found, so the round is not the plain one (it must finish it first).
+    assert fast_round(group, KEY, [0, 1, 2], b3, b"", decide, lambda reads: reads[0]) is None
+    assert paxos_key(*KEY) in engine.gets and staged.lookups == 1
+
+
 def test_a_step_after_a_one_pass_round_in_the_same_flush_is_stored(shards):
     """A general round's step on one replica, staged after a one-pass round dropped the partition's state
     and before the flush: that replica's state is stored, the others' stay dropped."""
