@@ -26,7 +26,7 @@ in progress. What the state would still say is its ballot, which later rounds mu
 must be timestamped after this one's). The backend's `settle` keeps that: over `LocalTransport` the one
 coordinator's clock only goes up, and the server keeps a floor on disk for the clock after a restart,
 written in the same engine write whenever a ballot passes it (as the purge keeps the highest ballot it
-drops). Storing the state and purging it later was a tenth of an LWT's instructions.
+drops). Storing the state and purging it later was a twelfth of an LWT INSERT's instructions.
 
 It takes the round only when its preconditions hold and otherwise changes nothing and returns None,
 so that the caller runs the general round (`paxos.round`) instead: a promise above the ballot

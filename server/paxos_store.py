@@ -24,10 +24,10 @@ holds its data (`StagedWrites.settle`), and the ballot floor (`HIGHEST_BALLOT_KE
 raises) is raised past its ballot when needed, so that the clock starts above it after a restart. The
 floor is written `FLOOR_AHEAD_MICROS` ahead, so that most rounds need no write for it.
 
-Entries stored on 2026-12-03, from 06:00 UTC until one-pass rounds stopped leaving state, may hold a one-pass round's state as its
-ballot and shards alone (a commit whose update every replica had applied). Decoded, its update reads
-`APPLIED`, which a replica learning the commit later (one added by a higher replication factor) records
-without touching its data.
+Entries stored on 2026-12-03, from 06:00 UTC until one-pass rounds stopped leaving state, may hold such
+a round's state as its ballot and shards alone (a commit whose update every replica had applied).
+Decoded, its update reads `APPLIED`, which a replica learning the commit later (one added by a higher
+replication factor) records without touching its data.
 """
 
 from __future__ import annotations
@@ -196,9 +196,9 @@ class StagedWrites:
         self.floor_micros = 0 if raw is None else ballot_micros(Ballot.from_bytes(raw))
         # Whether any partition may hold stored Paxos state: one-pass rounds leave none, so mostly not
         # (only general rounds store state, until the purge takes it). While none can, looking a
-        # partition's state up is skipped: that lookup was a twelfth of an LWT. Cleared by the owner
-        # when it knows the engine holds none (a scan at start-up, a whole purge pass); set here by
-        # every flush that stores a state.
+        # partition's state up is skipped (a thirtieth of an LWT INSERT's instructions). Cleared by
+        # the owner when it knows the engine holds none (a scan at start-up, a whole purge pass); set
+        # here by every flush that stores a state.
         self.any_state = True
         self.state_flushes = 0  # flushes that stored some partition's state
         self.lookups = 0  # of partitions' states in the engine
@@ -234,7 +234,7 @@ class StagedWrites:
             self.states[key] = entry
             try:
                 self.cache.move_to_end(key)  # most recently changed: last out of the cache
-            except KeyError:  # not looked up through `entry` just before (it always is, in this process)
+            except KeyError:  # `entry` caches nothing while no partition holds state
                 self._remember(key, entry)
 
     def settle(self, key: Key, entry: Entry, ballot: Ballot) -> None:
