@@ -595,6 +595,9 @@ class LwtService:
                 applied = all(_holds(s, values, *live[key], ck) for s, values, (key, ck) in judged)
                 if applied:
                     ts = ballot_micros(self.clock.next())
+                    # Written without Paxos state: the floor must cover it before the data is on disk.
+                    self.staged.raise_floor(ts)
+                    self.staged.flush()
                     # One update per partition, as one Paxos commit would write it.
                     by_partition: dict[tuple, tuple[Mutation, int]] = {}
                     required = 1

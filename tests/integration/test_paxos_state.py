@@ -74,6 +74,26 @@ def test_one_pass_rounds_leave_no_paxos_state_and_a_floor_above_their_ballots(tm
         assert s.execute("SELECT writetime(v) FROM n.t WHERE k = 3").one()[0] > floor
 
 
+def test_a_conditional_batch_over_several_partitions_raises_the_floor_above_its_timestamp(tmp_path):
+    """With lwt_cross_partition_batches, such a batch writes its rows without Paxos state: the ballot floor
+    must be above their timestamp, so that the clock starts above it after a restart."""
+    from paxos.ballot import Ballot, ballot_micros
+    from server.paxos_store import HIGHEST_BALLOT_KEY
+
+    with serving(tmp_path, env={"CQLD_LWT_CROSS_PARTITION_BATCHES": "true"}, keyspace="x") as (_server, s):
+        s.execute("CREATE TABLE x.t (k int PRIMARY KEY, v int)")
+        batch = (
+            "BEGIN BATCH INSERT INTO x.t (k, v) VALUES (1, 1) IF NOT EXISTS; "
+            "INSERT INTO x.t (k, v) VALUES (2, 2) IF NOT EXISTS; APPLY BATCH"
+        )
+        assert s.execute(batch).was_applied
+        written = max(r[0] for r in s.execute("SELECT writetime(v) FROM x.t"))
+    engine = _stopped_server_engine(tmp_path)
+    raw = engine.get(HIGHEST_BALLOT_KEY)
+    engine.close()
+    assert raw is not None and ballot_micros(Ballot.from_bytes(raw)) >= written
+
+
 def serial_read(session, stmt):
     from cassandra import ReadTimeout
 
