@@ -11,13 +11,12 @@ import random
 import time
 
 from paxos import Acceptor, Coordinator, FaultyTransport, LocalTransport
-from paxos.ballot import Ballot, BallotClock, ballot_micros
+from paxos.ballot import BallotClock, ballot_from_micros, ballot_micros
 from paxos.errors import PaxosCommitTimeout, PaxosError, PaxosOverloaded, PaxosTimeout, PaxosUnavailable
 from server import errors
 from server import messages as msg
 from server.dispatch import Result
 from server.paxos_store import (
-    HIGHEST_BALLOT_KEY,
     ShardGroup,
     ShardPaxos,
     StagedWrites,
@@ -184,9 +183,8 @@ class LwtService:
         # Ballots must stay above every ballot a replica promised, also after the clock went back;
         # states dropped (purged, or settled by a one-pass round) leave the floor HIGHEST_BALLOT_KEY.
         engine = self.node.engine
-        highest = engine.get(HIGHEST_BALLOT_KEY)
-        if highest is not None:
-            self.clock.observe(Ballot.from_bytes(highest))
+        if self.staged.floor_micros:  # read from the engine by StagedWrites
+            self.clock.observe(ballot_from_micros(self.staged.floor_micros, 0))
         found = False
         for _k, v in engine.scan(PAXOS_PREFIX, PAXOS_END):
             self.clock.observe(entry_summary(v)[0])
@@ -252,11 +250,9 @@ class LwtService:
         if doomed:
             if highest is not None:
                 self.staged.raise_floor(ballot_micros(highest))
-            self.staged.flush()  # the floor, before the states it stands for go
-            engine.write([], doomed)
-            cache = self.staged.cache
             for key in doomed:
-                cache.pop(decode_paxos_key(key), None)
+                self.staged.drop(decode_paxos_key(key))
+            self.staged.flush()  # the floor and the deletes, in one atomic write
         return len(doomed), seen - len(doomed), k
 
     def state_size(self) -> tuple[int, int]:

@@ -242,8 +242,17 @@ class StagedWrites:
         replicas: they are not part of its Paxos instance any more), and the floor stays above `ballot`."""
         self.raise_floor(ballot_micros(ballot))
         if entry:  # else nothing is stored: most partitions
+            self.drop(key, entry)
+
+    def drop(self, key: Key, entry: Entry | None = None) -> None:
+        """The partition's states go, deleted at the next flush. `entry`: the cached one, if known."""
+        if entry is None:
+            entry = self.cache.get(key)
+        if entry is None:
+            entry = {}
+        else:
             entry.clear()  # the cached entry too
-            self.states[key] = entry  # deleted at the flush
+        self.states[key] = entry
 
     def raise_floor(self, micros: int) -> None:
         """Keep the stored ballot floor at or above `micros`, from the next flush on (never lowered)."""
