@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import oneoff, rawproto
+from bench import oneoff, rawproto, rawrate
 from bench.load import Measurement
 from bench.server import ROOT, BenchServer
 
@@ -48,6 +48,12 @@ RAW_WORKLOADS = [
 RAW_TURNS = [
     ("raw EXECUTE in turns: prepared INSERT", RAW_WORKLOADS[0][1], 1_300_000_000),
     ("raw EXECUTE in turns: LWT INSERT", RAW_WORKLOADS[1][1], 1_700_000_000),
+]
+# The same two once more, offered the rate the driver's fixed-rate pair was (workloads.FIXED_RATE_*):
+# the server's latency at that load, without the driver's share of it.
+RAW_AT_RATE = [
+    ("raw EXECUTE at that fixed rate: INSERT", RAW_WORKLOADS[0][1], 1_400_000_000),
+    ("raw EXECUTE at that fixed rate: LWT INSERT", RAW_WORKLOADS[1][1], 1_800_000_000),
 ]
 RAW_SCHEMA = [
     "CREATE KEYSPACE IF NOT EXISTS bench WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
@@ -119,6 +125,7 @@ LATENCY = [
     ("LWT INSERT / INSERT, in turns", "LWT INSERT IF NOT EXISTS, in turns", "prepared INSERT, in turns with LWT"),
     ("raw EXECUTE: LWT INSERT / INSERT", RAW_LWT, RAW_INSERT),
     ("raw EXECUTE: LWT INSERT / INSERT, in turns", RAW_TURNS[1][0], RAW_TURNS[0][0]),
+    ("raw EXECUTE: LWT INSERT / INSERT, same fixed rate", RAW_AT_RATE[1][0], RAW_AT_RATE[0][0]),
 ]
 
 
@@ -170,19 +177,26 @@ def pipelined(name: str, r: dict, error: str, note: str) -> Measurement:
     return m
 
 
-def raw_in_turns(port: int, base, duration: float, warmup: float, window: int, timeout: float) -> list[Measurement]:
-    """RAW_TURNS measured in turns (`load.turns`), each segment on a fresh connection (a few ms each)."""
+def raw_in_turns(port: int, base, duration: float, warmup: float, window: int, timeout: float,
+                 rate: float | None = None) -> list[Measurement]:  # fmt: skip
+    """RAW_TURNS measured in turns (`load.turns`), each segment on a fresh connection (a few ms each);
+    with `rate`, RAW_AT_RATE offered that many requests a second instead of a full window."""
     from bench.load import SEGMENTS, turns
     from bench.workloads import VALUE
 
     before = base.burst(port)
-    queries = {name: query for name, query, _k in RAW_TURNS}
-    keys = {name: first for name, _q, first in RAW_TURNS}
+    workloads = RAW_TURNS if rate is None else RAW_AT_RATE
+    queries = {name: query for name, query, _k in workloads}
+    keys = {name: first for name, _q, first in workloads}
     totals = {name: {"latencies": [], "elapsed": 0.0, "errors": 0} for name in queries}
 
     def segment(name: str, seconds: float) -> dict:
-        r = rawproto.execute_pipeline("127.0.0.1", port, RAW_SCHEMA, queries[name], keys[name], VALUE, seconds,
-                                      window, 0, timeout)  # fmt: skip
+        if rate is None:
+            r = rawproto.execute_pipeline("127.0.0.1", port, RAW_SCHEMA, queries[name], keys[name], VALUE, seconds,
+                                          window, 0, timeout)  # fmt: skip
+        else:
+            r = rawrate.execute_at_rate("127.0.0.1", port, RAW_SCHEMA, queries[name], keys[name], VALUE, seconds,
+                                        rate, timeout)  # fmt: skip
         keys[name] += r["sent"]  # every key sent is used: the next segment starts after them
         return r
 
@@ -195,9 +209,10 @@ def raw_in_turns(port: int, base, duration: float, warmup: float, window: int, t
         t["elapsed"] += r["elapsed"]
         t["errors"] += r["errors"]
     after = base.burst(port)
+    note = "in turns, pipelined, no driver" if rate is None else f"{rate:,.0f} ops/s offered, in turns, no driver"
     out = []
     for name, t in totals.items():
-        m = pipelined(name, t, "not RESULT", "in turns, pipelined, no driver")
+        m = pipelined(name, t, "not RESULT", note)
         m.extra["local_baseline"] = math.sqrt(before * after)
         out.append(m)
     return out
@@ -372,6 +387,11 @@ def main(argv: list[str] | None = None) -> int:
                     print(table.line(m), flush=True)
                 if not args.only or any(args.only.lower() in name.lower() for name, _q, _k in RAW_TURNS):
                     for m in raw_in_turns(srv.port, base, duration, warmup, args.window, args.timeout):
+                        measured.append(m)
+                        print(table.line(m), flush=True)
+                rate = next((m.extra["rate"] for m in measured if "rate" in m.extra), None)
+                if rate and (not args.only or any(args.only.lower() in n.lower() for n, _q, _k in RAW_AT_RATE)):
+                    for m in raw_in_turns(srv.port, base, duration, warmup, args.window, args.timeout, rate):
                         measured.append(m)
                         print(table.line(m), flush=True)
             if "sync" not in skip and not args.only:

@@ -206,6 +206,7 @@ def run_all(
         taken = insert_pair(FIXED_RATE_INSERT, FIXED_RATE_LWT, rate=rate)
         for m in taken:
             m.note = f"{rate:,.0f} ops/s offered, in turns"
+            m.extra["rate"] = rate  # the raw client offers the server the same load (cli.raw_at_rate)
         return taken
 
     bracketed([FIXED_RATE_INSERT, FIXED_RATE_LWT], at_fixed_rate)
