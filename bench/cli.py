@@ -181,7 +181,7 @@ def raw_in_turns(port: int, base, duration: float, warmup: float, window: int, t
                  rate: float | None = None) -> list[Measurement]:  # fmt: skip
     """RAW_TURNS measured in turns (`load.turns`), each segment on a fresh connection (a few ms each);
     with `rate`, RAW_AT_RATE offered that many requests a second instead of a full window."""
-    from bench.load import SEGMENTS, turns
+    from bench.load import FIXED_RATE_SEGMENTS, SEGMENTS, turns
     from bench.workloads import VALUE
 
     before = base.burst(port)
@@ -202,8 +202,9 @@ def raw_in_turns(port: int, base, duration: float, warmup: float, window: int, t
 
     for name in queries:
         segment(name, warmup)
-    for name in turns(list(queries)):
-        r = segment(name, duration / SEGMENTS)
+    segments = SEGMENTS if rate is None else FIXED_RATE_SEGMENTS
+    for name in turns(list(queries), segments):
+        r = segment(name, duration / segments)
         t = totals[name]
         t["latencies"] += r["latencies"]
         t["elapsed"] += r["elapsed"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from cassandra import ConsistencyLevel
 from cassandra.query import BatchStatement, BatchType, SimpleStatement
 
-from bench.load import Measurement, interleaved, measure
+from bench.load import FIXED_RATE_SEGMENTS, Measurement, interleaved, measure
 
 KEYSPACE = "bench"
 VALUE = "cqld-bench-value-0123456789abcde"  # 32 characters of text per row
@@ -203,7 +203,7 @@ def run_all(
                 window=s.window,
             ).ops_per_s
         rate = FIXED_RATE_SHARE * lwt_rate
-        taken = insert_pair(FIXED_RATE_INSERT, FIXED_RATE_LWT, rate=rate)
+        taken = insert_pair(FIXED_RATE_INSERT, FIXED_RATE_LWT, rate=rate, segments=FIXED_RATE_SEGMENTS)
         for m in taken:
             m.note = f"{rate:,.0f} ops/s offered, in turns"
             m.extra["rate"] = rate  # the raw client offers the server the same load (cli.raw_at_rate)
