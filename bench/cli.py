@@ -191,12 +191,11 @@ def raw_in_turns(port: int, base, duration: float, warmup: float, window: int, t
     totals = {name: {"latencies": [], "elapsed": 0.0, "errors": 0} for name in queries}
 
     def segment(name: str, seconds: float) -> dict:
+        executes = rawproto.Executes(RAW_SCHEMA, queries[name], keys[name], VALUE)
         if rate is None:
-            r = rawproto.execute_pipeline("127.0.0.1", port, RAW_SCHEMA, queries[name], keys[name], VALUE, seconds,
-                                          window, 0, timeout)  # fmt: skip
+            r = rawproto.execute_pipeline("127.0.0.1", port, executes, seconds, window, 0, timeout)
         else:
-            r = rawrate.execute_at_rate("127.0.0.1", port, RAW_SCHEMA, queries[name], keys[name], VALUE, seconds,
-                                        rate, timeout)  # fmt: skip
+            r = rawrate.execute_at_rate("127.0.0.1", port, executes, seconds, rate, timeout)
         keys[name] += r["sent"]  # every key sent is used: the next segment starts after them
         return r
 
@@ -379,8 +378,9 @@ def main(argv: list[str] | None = None) -> int:
                     if args.only and args.only.lower() not in name.lower():
                         continue
                     before = base.burst(srv.port)
-                    r = rawproto.execute_pipeline("127.0.0.1", srv.port, RAW_SCHEMA, query, first_key, VALUE,
-                                                  duration, args.window, warmup, args.timeout)  # fmt: skip
+                    executes = rawproto.Executes(RAW_SCHEMA, query, first_key, VALUE)
+                    r = rawproto.execute_pipeline("127.0.0.1", srv.port, executes, duration, args.window, warmup,
+                                                  args.timeout)  # fmt: skip
                     after = base.burst(srv.port)
                     m = pipelined(name, r, "not RESULT", "1 connection, pipelined, no driver")
                     m.extra["local_baseline"] = math.sqrt(before * after)

@@ -12,6 +12,7 @@ import asyncio
 import socket
 import struct
 import time
+from dataclasses import dataclass
 
 HEADER = struct.Struct(">BBhBi")
 VERSION = 0x04
@@ -65,6 +66,27 @@ async def _request(reader, writer, opcode: int, body: bytes, timeout: float) -> 
     if got != OP_RESULT:
         raise RuntimeError(f"opcode {opcode:#x} answered with {got:#x}: {reply[:200]!r}")
     return reply
+
+
+@dataclass(frozen=True)
+class Executes:
+    """What the raw clients send: EXECUTEs of `query` at consistency ONE, prepared after running
+    `setup_queries`, with two markers bound: an int key, new each time from `first_key`, and `value`."""
+
+    setup_queries: list[str]
+    query: str
+    first_key: int
+    value: str
+
+    def head(self, prepared: bytes) -> bytes:
+        """The EXECUTE body up to its values, from the PREPARE's RESULT body."""
+        kind, id_len = struct.unpack_from(">iH", prepared)
+        if kind != 4:
+            raise RuntimeError(f"PREPARE answered with result kind {kind}")
+        return struct.pack(">H", id_len) + prepared[6 : 6 + id_len] + struct.pack(">HBH", ONE, 0x01, 2)
+
+    def setup_bodies(self) -> list[bytes]:
+        return [_long_string(q) + struct.pack(">HB", ONE, 0) for q in self.setup_queries]
 
 
 def _long_string(text: str) -> bytes:
@@ -162,28 +184,20 @@ def _run():
 def execute_pipeline(
     host: str,
     port: int,
-    setup_queries: list[str],
-    query: str,
-    first_key: int,
-    value: str,
+    executes: Executes,
     duration: float,
     window: int = 128,
     warmup: float = 0.5,
     timeout: float = 30.0,
 ) -> dict:
-    """Pipelined EXECUTEs of `query` (two markers: an int key, new each time from `first_key`, and a text
-    value) at consistency ONE, after running `setup_queries`; latencies in seconds."""
-    encoded_value = _value(value.encode())
-    keys = iter(range(first_key, 1 << 31))
+    """Pipelined `executes`; latencies in seconds."""
+    encoded_value = _value(executes.value.encode())
+    keys = iter(range(executes.first_key, 1 << 31))
 
     async def setup(reader, writer):
-        for q in setup_queries:
-            await _request(reader, writer, OP_QUERY, _long_string(q) + struct.pack(">HB", ONE, 0), timeout)
-        reply = await _request(reader, writer, OP_PREPARE, _long_string(query), timeout)
-        kind, id_len = struct.unpack_from(">iH", reply)
-        if kind != 4:
-            raise RuntimeError(f"PREPARE answered with result kind {kind}")
-        head = struct.pack(">H", id_len) + reply[6 : 6 + id_len] + struct.pack(">HBH", ONE, 0x01, 2)
+        for body in executes.setup_bodies():
+            await _request(reader, writer, OP_QUERY, body, timeout)
+        head = executes.head(await _request(reader, writer, OP_PREPARE, _long_string(executes.query), timeout))
 
         def make(sid: int, _i: int) -> bytes:
             return frame(sid, OP_EXECUTE, head + _value(next(keys).to_bytes(4, "big", signed=True)) + encoded_value)

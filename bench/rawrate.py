@@ -11,19 +11,18 @@ every request of a load that is due every half millisecond; `time.sleep` wakes w
 from __future__ import annotations
 
 import socket
-import struct
 import threading
 import time
 
 from bench.rawproto import (
     HEADER,
-    ONE,
     OP_EXECUTE,
     OP_PREPARE,
     OP_QUERY,
     OP_READY,
     OP_RESULT,
     STARTUP,
+    Executes,
     _long_string,
     _value,
     frame,
@@ -64,35 +63,20 @@ class _Conn:
         return reply
 
 
-def execute_at_rate(
-    host: str,
-    port: int,
-    setup_queries: list[str],
-    query: str,
-    first_key: int,
-    value: str,
-    duration: float,
-    rate: float,
-    timeout: float = 30.0,
-) -> dict:
-    """EXECUTEs of `query` (an int key, new each time from `first_key`, and a text value) at consistency
-    ONE, offered at `rate` per second for `duration` seconds after running `setup_queries`. Returns
-    latencies in seconds (from each request's due time), elapsed, errors (replies other than RESULT)
-    and sent."""
+def execute_at_rate(host: str, port: int, executes: Executes, duration: float, rate: float,
+                    timeout: float = 30.0) -> dict:  # fmt: skip
+    """`executes` offered at `rate` per second for `duration` seconds. Returns latencies in seconds (from
+    each request's due time), elapsed, errors (replies other than RESULT) and sent."""
     conn = _Conn(host, port, timeout)
     try:
         conn.sock.sendall(STARTUP)
         if conn.read_frame()[1] != OP_READY:
             raise RuntimeError("STARTUP was not answered with READY")
-        for q in setup_queries:
-            conn.request(OP_QUERY, _long_string(q) + struct.pack(">HB", ONE, 0))
-        reply = conn.request(OP_PREPARE, _long_string(query))
-        kind, id_len = struct.unpack_from(">iH", reply)
-        if kind != 4:
-            raise RuntimeError(f"PREPARE answered with result kind {kind}")
-        head = struct.pack(">H", id_len) + reply[6 : 6 + id_len] + struct.pack(">HBH", ONE, 0x01, 2)
-        encoded_value = _value(value.encode())
-        return _open_loop(conn, head, encoded_value, first_key, duration, rate, timeout)
+        for body in executes.setup_bodies():
+            conn.request(OP_QUERY, body)
+        head = executes.head(conn.request(OP_PREPARE, _long_string(executes.query)))
+        encoded_value = _value(executes.value.encode())
+        return _open_loop(conn, head, encoded_value, executes.first_key, duration, rate, timeout)
     finally:
         conn.sock.close()
 
