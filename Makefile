@@ -9,6 +9,10 @@ DATA ?= ./data
 # Builds use the host network: engines started with --bridge=none (as on these machines) have no other.
 DOCKER_BUILD_FLAGS ?= --network host
 
+# cqld's packages, compiled to bytecode before they run: where PYTHONDONTWRITEBYTECODE is set (as in many
+# containers and CI images) Python would otherwise compile them again at every start (about 0.3 s).
+PACKAGES := server cql_grammar storage paxos
+
 .PHONY: run test lint bench docker docker-test clean
 
 $(STAMP): pyproject.toml
@@ -17,9 +21,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/python -m compileall -q $(PACKAGES)
 	$(BIN)/cqld --host $(HOST) --port $(PORT) --data-dir $(DATA)
 
 test: $(STAMP)
+	$(BIN)/python -m compileall -q $(PACKAGES)
 	$(BIN)/python -m pytest -q tests
 
 lint: $(STAMP)
