@@ -170,7 +170,7 @@ def fmt_ms(x: float) -> str:
 
 
 def pipelined(name: str, r: dict, error: str, note: str) -> Measurement:
-    """A raw-socket pipeline's result (rawproto) as a table row; replies of another kind count as `error`."""
+    """A raw client's result (rawproto, rawrate) as a table row; replies of another kind count as `error`."""
     m = Measurement(name, len(r["latencies"]) + r["errors"], r["elapsed"], r["latencies"], note=note)
     if r["errors"]:
         m.errors[error] = r["errors"]

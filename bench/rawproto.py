@@ -12,6 +12,7 @@ import asyncio
 import socket
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 HEADER = struct.Struct(">BBhBi")
@@ -78,12 +79,18 @@ class Executes:
     first_key: int
     value: str
 
-    def head(self, prepared: bytes) -> bytes:
-        """The EXECUTE body up to its values, from the PREPARE's RESULT body."""
+    def frames(self, prepared: bytes) -> Callable[[int, int], bytes]:
+        """From the PREPARE's RESULT body: (stream, key) -> the EXECUTE frame binding `key` and `value`."""
         kind, id_len = struct.unpack_from(">iH", prepared)
         if kind != 4:
             raise RuntimeError(f"PREPARE answered with result kind {kind}")
-        return struct.pack(">H", id_len) + prepared[6 : 6 + id_len] + struct.pack(">HBH", ONE, 0x01, 2)
+        head = struct.pack(">H", id_len) + prepared[6 : 6 + id_len] + struct.pack(">HBH", ONE, 0x01, 2)
+        tail = _value(self.value.encode())
+
+        def execute(stream: int, key: int) -> bytes:
+            return frame(stream, OP_EXECUTE, head + _value(key.to_bytes(4, "big", signed=True)) + tail)
+
+        return execute
 
     def setup_bodies(self) -> list[bytes]:
         return [_long_string(q) + struct.pack(">HB", ONE, 0) for q in self.setup_queries]
@@ -191,16 +198,15 @@ def execute_pipeline(
     timeout: float = 30.0,
 ) -> dict:
     """Pipelined `executes`; latencies in seconds."""
-    encoded_value = _value(executes.value.encode())
-    keys = iter(range(executes.first_key, 1 << 31))
+    keys = iter(range(executes.first_key, 1 << 31))  # warm-up and measured run: every key once
 
     async def setup(reader, writer):
         for body in executes.setup_bodies():
             await _request(reader, writer, OP_QUERY, body, timeout)
-        head = executes.head(await _request(reader, writer, OP_PREPARE, _long_string(executes.query), timeout))
+        execute = executes.frames(await _request(reader, writer, OP_PREPARE, _long_string(executes.query), timeout))
 
         def make(sid: int, _i: int) -> bytes:
-            return frame(sid, OP_EXECUTE, head + _value(next(keys).to_bytes(4, "big", signed=True)) + encoded_value)
+            return execute(sid, next(keys))
 
         return make
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 from bench.rawproto import (
     HEADER,
-    OP_EXECUTE,
     OP_PREPARE,
     OP_QUERY,
     OP_READY,
@@ -24,7 +24,6 @@ from bench.rawproto import (
     STARTUP,
     Executes,
     _long_string,
-    _value,
     frame,
 )
 
@@ -74,14 +73,13 @@ def execute_at_rate(host: str, port: int, executes: Executes, duration: float, r
             raise RuntimeError("STARTUP was not answered with READY")
         for body in executes.setup_bodies():
             conn.request(OP_QUERY, body)
-        head = executes.head(conn.request(OP_PREPARE, _long_string(executes.query)))
-        encoded_value = _value(executes.value.encode())
-        return _open_loop(conn, head, encoded_value, executes.first_key, duration, rate, timeout)
+        execute = executes.frames(conn.request(OP_PREPARE, _long_string(executes.query)))
+        return _open_loop(conn, execute, executes.first_key, duration, rate, timeout)
     finally:
         conn.sock.close()
 
 
-def _open_loop(conn: _Conn, head: bytes, value: bytes, first_key: int, duration: float, rate: float,
+def _open_loop(conn: _Conn, execute: Callable[[int, int], bytes], first_key: int, duration: float, rate: float,
                timeout: float) -> dict:  # fmt: skip
     perf = time.perf_counter
     count = int(duration * rate)
@@ -116,8 +114,7 @@ def _open_loop(conn: _Conn, head: bytes, value: bytes, first_key: int, duration:
             raise RuntimeError(f"{STREAMS - 1} requests unanswered after {timeout:.0f} s")
         stream = 1 + i % (STREAMS - 1)
         due_at[stream] = due
-        key = (first_key + i).to_bytes(4, "big", signed=True)
-        conn.sock.sendall(frame(stream, OP_EXECUTE, head + _value(key) + value))
+        conn.sock.sendall(execute(stream, first_key + i))
     reader.join(timeout)
     if failure:
         raise failure[0]

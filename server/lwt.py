@@ -16,13 +16,7 @@ from paxos.errors import PaxosCommitTimeout, PaxosError, PaxosOverloaded, PaxosT
 from server import errors
 from server import messages as msg
 from server.dispatch import Result
-from server.paxos_store import (
-    ShardGroup,
-    ShardPaxos,
-    StagedWrites,
-    entry_summary,
-    migrate,
-)
+from server.paxos_store import ShardGroup, ShardPaxos, StagedWrites, entry_summary, migrate
 from server.statements.reads import live_rows
 from server.statements.tables import now_micros
 from storage import cqltypes
